@@ -1,0 +1,4 @@
+import { InitialSchema1764380000000 } from './1764380000000-initial-schema.js';
+
+/** Every migration in order. Append new ones; never edit one that has landed. */
+export const migrations = [InitialSchema1764380000000];

@@ -1,0 +1,54 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
+import { AuthModule } from './auth/auth.module.js';
+import { ApiExceptionFilter } from './common/api-exception.filter.js';
+import { ConfigModule } from './config/config.module.js';
+import type { AppConfig } from './config/configuration.js';
+import { dataSourceOptions } from './database/data-source-options.js';
+import { HealthModule } from './health/health.module.js';
+import { WorkspaceModule } from './workspace/workspace.module.js';
+
+export interface AppModuleOptions {
+  config: AppConfig;
+  /** The PostgreSQL to use: DATABASE_URL, or the embedded server main.ts started. */
+  databaseUrl: string;
+  /** Runs after the app has closed (stops the embedded database). */
+  onShutdown?: () => Promise<void>;
+}
+
+const SHUTDOWN_HOOK = Symbol('SHUTDOWN_HOOK');
+
+@Module({})
+export class AppModule {
+  static forRoot({ config, databaseUrl, onShutdown }: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.logLevel,
+            redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+            autoLogging: { ignore: (req) => req.url?.startsWith('/health') ?? false },
+          },
+        }),
+        TypeOrmModule.forRoot({
+          ...dataSourceOptions(databaseUrl, config.database.poolSize),
+          migrationsRun: config.database.migrateOnStart,
+        }),
+        HealthModule,
+        WorkspaceModule,
+        AuthModule,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+        {
+          provide: SHUTDOWN_HOOK,
+          useValue: { onApplicationShutdown: () => onShutdown?.() },
+        },
+      ],
+    };
+  }
+}

@@ -1,0 +1,112 @@
+import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { ApiProperty, ApiTags } from '@nestjs/swagger';
+import { IsString, MaxLength, MinLength } from 'class-validator';
+import type { Request, Response } from 'express';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/configuration.js';
+import { Public } from '../common/access.decorator.js';
+import { PASSWORD_MAX_LENGTH } from '../common/password-hasher.js';
+import { AuthException } from './auth.errors.js';
+import { PasswordSignInService } from './password-sign-in.service.js';
+import { ActiveSession, SessionService } from './session/session.service.js';
+
+export class PasswordLoginDto {
+  @ApiProperty({ description: 'Workspace slug or id', example: 'acme' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  workspace: string;
+
+  @ApiProperty({ example: 'ada@example.com' })
+  @IsString()
+  @MinLength(3)
+  @MaxLength(254)
+  email: string;
+
+  @ApiProperty()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(PASSWORD_MAX_LENGTH)
+  password: string;
+}
+
+export function sessionView(session: ActiveSession) {
+  return {
+    user: { id: session.userId, email: session.email, fullName: session.fullName },
+    workspace: { id: session.workspaceId, slug: session.workspaceSlug, name: session.workspaceName },
+    role: session.role,
+    method: session.method,
+    expiresAt: session.expiresAt,
+  };
+}
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly passwordSignIn: PasswordSignInService,
+    private readonly sessions: SessionService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Post('password/login')
+  @HttpCode(200)
+  @Public()
+  async passwordLogin(
+    @Body() body: PasswordLoginDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const { token } = await this.passwordSignIn.signIn(body, {
+      ipAddress: request.ip ?? 'unknown',
+      userAgent: request.headers['user-agent'],
+    });
+    const session = await this.sessions.authenticate(token);
+    if (!session) throw new Error('A session just created did not authenticate');
+    this.setCookie(response, token, session.lifetimeEndsAt);
+    return sessionView(session);
+  }
+
+  @Get('session')
+  @Public()
+  async current(@Req() request: Request) {
+    return sessionView(await this.requireSession(request));
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @Public()
+  async logout(@Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    const token = this.cookieToken(request);
+    const session = token ? await this.sessions.authenticate(token) : null;
+    if (session) await this.sessions.revoke(session.id, 'logout');
+    response.clearCookie(this.config.session.cookieName, this.cookieOptions());
+  }
+
+  private async requireSession(request: Request): Promise<ActiveSession> {
+    const token = this.cookieToken(request);
+    const session = token ? await this.sessions.authenticate(token) : null;
+    if (!session) throw new AuthException('NOT_SIGNED_IN', 'You are not signed in.');
+    return session;
+  }
+
+  private cookieToken(request: Request): string | undefined {
+    return (request.cookies as Record<string, string> | undefined)?.[this.config.session.cookieName];
+  }
+
+  private cookieOptions() {
+    return {
+      httpOnly: true,
+      sameSite: 'lax' as const,
+      secure: this.config.session.secureCookie,
+      path: '/',
+    };
+  }
+
+  private setCookie(response: Response, token: string, expiresAt: Date) {
+    response.cookie(this.config.session.cookieName, token, {
+      ...this.cookieOptions(),
+      expires: expiresAt,
+    });
+  }
+}

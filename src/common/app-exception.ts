@@ -1,0 +1,41 @@
+/**
+ * Base of every module's exception: a stable UPPER_SNAKE `code`, its HTTP status and a sentence
+ * for humans. Each module defines its codes and their statuses in one table (a Record, so a code
+ * without a status fails to compile); the ApiExceptionFilter renders them all the same way.
+ */
+export abstract class AppException extends Error {
+  abstract readonly code: string;
+  abstract readonly status: number;
+
+  constructor(
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Errors that belong to no single module: access, validation, rate limits. */
+export const CommonErrorStatus = {
+  VALIDATION_FAILED: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  TOO_MANY_REQUESTS: 429,
+  INTERNAL_ERROR: 500,
+} as const satisfies Record<string, number>;
+export type CommonErrorCode = keyof typeof CommonErrorStatus;
+
+export class CommonException extends AppException {
+  readonly status: number;
+  constructor(
+    readonly code: CommonErrorCode,
+    message: string,
+    details?: Record<string, unknown>,
+  ) {
+    super(message, details);
+    this.status = CommonErrorStatus[code];
+  }
+}

@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+const booleanFromEnv = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], {
+    error: 'must be one of true, false, 1, 0, yes, no',
+  })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const positiveInt = z.coerce.number().int().positive();
+
+const environmentSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  FRONTEND_URL: z.url({ protocol: /^https?$/ }).optional(),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  DATABASE_POOL_SIZE: positiveInt.max(200).default(10),
+  DATA_DIR: z.string().min(1).default('./data'),
+  MIGRATE_ON_START: booleanFromEnv.default(true),
+  INTERNAL_API_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: booleanFromEnv.default(false),
+  SESSION_COOKIE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'must contain only letters, digits, _ and -')
+    .default('gatehouse_session'),
+  INVITE_TTL_SECONDS: positiveInt.default(7 * 24 * 3600),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: positiveInt.default(5),
+  LOGIN_MAX_FAILURES_PER_IP: positiveInt.default(50),
+  LOGIN_FAILURE_WINDOW_SECONDS: positiveInt.default(15 * 60),
+});
+
+export type Environment = z.input<typeof environmentSchema>;
+
+export interface AppConfig {
+  nodeEnv: 'development' | 'test' | 'production';
+  http: { host: string; port: number; publicUrl: string; frontendUrl: string; trustProxy: boolean };
+  database: {
+    /** Undefined: run the embedded PostgreSQL (PGlite) under `dataDir`. */
+    url: string | undefined;
+    poolSize: number;
+    dataDir: string;
+    migrateOnStart: boolean;
+  };
+  internalApiToken: string;
+  /** True when the token was generated at start (development only) and must be shown once. */
+  internalApiTokenGenerated: boolean;
+  secretKey: string;
+  logLevel: string;
+  session: { cookieName: string; secureCookie: boolean };
+  invites: { ttlSeconds: number };
+  loginThrottle: { maxPerAccount: number; maxPerIp: number; windowSeconds: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DEVELOPMENT_SECRET_KEY = 'gatehouse-development-secret-key-not-for-production';
+const PLACEHOLDER_PATTERN = /change.?me|placeholder|example|not.?for.?production|^(.)\1+$|secret$/i;
+
+function isPlaceholder(value: string): boolean {
+  return PLACEHOLDER_PATTERN.test(value);
+}
+
+/** Reads and validates the environment once. Throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = environmentSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const production = e.NODE_ENV === 'production';
+
+  if (production) {
+    if (!e.DATABASE_URL) problems.push('DATABASE_URL: required when NODE_ENV=production');
+    if (!e.INTERNAL_API_TOKEN) problems.push('INTERNAL_API_TOKEN: required when NODE_ENV=production');
+    else if (isPlaceholder(e.INTERNAL_API_TOKEN))
+      problems.push('INTERNAL_API_TOKEN: looks like a placeholder; use a random value');
+    if (!e.SECRET_KEY) problems.push('SECRET_KEY: required when NODE_ENV=production');
+    else if (isPlaceholder(e.SECRET_KEY))
+      problems.push('SECRET_KEY: looks like a placeholder; use a random value');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const publicUrl = stripTrailingSlash(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`);
+  const internalApiTokenGenerated = !e.INTERNAL_API_TOKEN;
+  return {
+    nodeEnv: e.NODE_ENV,
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      publicUrl,
+      frontendUrl: stripTrailingSlash(e.FRONTEND_URL ?? publicUrl),
+      trustProxy: e.TRUST_PROXY,
+    },
+    database: {
+      url: e.DATABASE_URL,
+      poolSize: e.DATABASE_URL ? e.DATABASE_POOL_SIZE : 1,
+      dataDir: e.DATA_DIR,
+      migrateOnStart: e.MIGRATE_ON_START,
+    },
+    internalApiToken: e.INTERNAL_API_TOKEN ?? randomBytes(32).toString('base64url'),
+    internalApiTokenGenerated,
+    secretKey: e.SECRET_KEY ?? DEVELOPMENT_SECRET_KEY,
+    logLevel: e.LOG_LEVEL,
+    session: {
+      cookieName: e.SESSION_COOKIE_NAME,
+      secureCookie: publicUrl.startsWith('https://'),
+    },
+    invites: { ttlSeconds: e.INVITE_TTL_SECONDS },
+    loginThrottle: {
+      maxPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      maxPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
+      windowSeconds: e.LOGIN_FAILURE_WINDOW_SECONDS,
+    },
+  };
+}
+
+function stripTrailingSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}

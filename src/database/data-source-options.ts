@@ -1,0 +1,36 @@
+import type { DataSourceOptions } from 'typeorm';
+import { migrations } from '../../migrations/index.js';
+import { Session } from '../auth/session/session.entity.js';
+import { AuditEvent } from '../workspace/entities/audit-event.entity.js';
+import { ClaimedDomain } from '../workspace/entities/claimed-domain.entity.js';
+import { Group, GroupMember } from '../workspace/entities/group.entity.js';
+import { Invite } from '../workspace/entities/invite.entity.js';
+import { Membership } from '../workspace/entities/membership.entity.js';
+import { User } from '../workspace/entities/user.entity.js';
+import { Workspace } from '../workspace/entities/workspace.entity.js';
+
+export const entities = [
+  Workspace,
+  User,
+  Membership,
+  Group,
+  GroupMember,
+  Invite,
+  ClaimedDomain,
+  AuditEvent,
+  Session,
+];
+
+export function dataSourceOptions(url: string, poolSize: number): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities,
+    migrations,
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    // A where value of undefined or null silently widens a query to every row (typeorm#2500).
+    invalidWhereValuesBehavior: { null: 'throw', undefined: 'throw' },
+    extra: { max: poolSize, connectionTimeoutMillis: 10_000 },
+  };
+}

@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { AuditActor } from '../common/actor.js';
+import { Page } from '../common/paging.js';
+import { AuditEvent } from './entities/audit-event.entity.js';
+
+export interface AuditEntry {
+  action: string;
+  targetType?: string;
+  targetId?: string;
+  before?: Record<string, unknown> | null;
+  after?: Record<string, unknown> | null;
+  details?: Record<string, unknown> | null;
+}
+
+/** Audit events: written in the caller's transaction, listed newest first. */
+@Injectable()
+export class AuditService {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async record(
+    tx: EntityManager,
+    workspaceId: string,
+    actor: AuditActor,
+    entry: AuditEntry,
+  ): Promise<void> {
+    await tx.save(
+      tx.create(AuditEvent, {
+      workspaceId,
+      channel: actor.channel,
+      actorType: actor.type,
+      actorId: actor.id ?? null,
+      actorLabel: actor.label ?? null,
+      ipAddress: actor.ipAddress ?? null,
+      action: entry.action,
+      targetType: entry.targetType ?? null,
+      targetId: entry.targetId ?? null,
+      before: entry.before ?? null,
+      after: entry.after ?? null,
+      details: entry.details ?? null,
+      }),
+    );
+  }
+
+  async list(
+    workspaceId: string,
+    page: { limit: number; offset: number },
+    filter: { action?: string; channel?: string; targetId?: string } = {},
+  ): Promise<Page<AuditEvent>> {
+    const query = this.dataSource
+      .getRepository(AuditEvent)
+      .createQueryBuilder('e')
+      .where('e.workspace_id = :workspaceId', { workspaceId });
+    if (filter.action) query.andWhere('e.action = :action', { action: filter.action });
+    if (filter.channel) query.andWhere('e.channel = :channel', { channel: filter.channel });
+    if (filter.targetId) query.andWhere('e.target_id = :targetId', { targetId: filter.targetId });
+    const [items, total] = await query
+      .orderBy('e.seq', 'DESC')
+      .limit(page.limit)
+      .offset(page.offset)
+      .getManyAndCount();
+    return { items, total, ...page };
+  }
+}

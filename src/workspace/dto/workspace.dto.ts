@@ -1,0 +1,105 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsEmail,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../common/password-hasher.js';
+
+export const SLUG_PATTERN = /^(?![0-9a-f]{8}-[0-9a-f]{4}-)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+export const MIN_SESSION_SECONDS = 300;
+export const MAX_SESSION_SECONDS = 365 * 24 * 3600;
+
+export class PersonInput {
+  @ApiProperty({ example: 'ada@example.com' })
+  @IsEmail({}, { message: 'email must be an email address' })
+  @MaxLength(254)
+  email: string;
+
+  @ApiPropertyOptional({ example: 'Ada Lovelace' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  fullName?: string;
+
+  @ApiPropertyOptional({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH })
+  @IsOptional()
+  @IsString()
+  @MinLength(PASSWORD_MIN_LENGTH)
+  @MaxLength(PASSWORD_MAX_LENGTH)
+  password?: string;
+}
+
+export class CreateWorkspaceDto {
+  @ApiProperty({ example: 'Acme Corp' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  name: string;
+
+  @ApiPropertyOptional({
+    example: 'acme',
+    description: 'Lower-case letters, digits and dashes; derived from the name when left out.',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(SLUG_PATTERN, {
+    message: 'slug must be 1-63 lower-case letters, digits or dashes and not look like an id',
+  })
+  slug?: string;
+
+  @ApiPropertyOptional({ type: PersonInput })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => PersonInput)
+  firstAdmin?: PersonInput;
+}
+
+export class SignInMethodsDto {
+  @ApiPropertyOptional() @IsOptional() @IsBoolean() password?: boolean;
+  @ApiPropertyOptional() @IsOptional() @IsBoolean() office365?: boolean;
+  @ApiPropertyOptional() @IsOptional() @IsBoolean() saml?: boolean;
+}
+
+export class UpdateSettingsDto {
+  @ApiPropertyOptional({ type: SignInMethodsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => SignInMethodsDto)
+  signInMethods?: SignInMethodsDto;
+
+  @ApiPropertyOptional({ minimum: MIN_SESSION_SECONDS, maximum: MAX_SESSION_SECONDS })
+  @IsOptional()
+  @IsInt()
+  @Min(MIN_SESSION_SECONDS)
+  @Max(MAX_SESSION_SECONDS)
+  sessionLifetimeSeconds?: number;
+
+  @ApiPropertyOptional({
+    nullable: true,
+    minimum: MIN_SESSION_SECONDS,
+    description: 'null turns the idle timeout off',
+  })
+  @IsOptional()
+  @ValidateIf((_, value) => value !== null)
+  @IsInt()
+  @Min(MIN_SESSION_SECONDS)
+  @Max(MAX_SESSION_SECONDS)
+  sessionIdleTimeoutSeconds?: number | null;
+
+  @ApiPropertyOptional({ description: 'Use only SCIM for provisioning' })
+  @IsOptional()
+  @IsBoolean()
+  scimOnlyProvisioning?: boolean;
+}

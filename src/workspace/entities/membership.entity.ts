@@ -1,0 +1,53 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+import type { Relation } from 'typeorm';
+import { User } from './user.entity.js';
+
+export const MEMBER_ROLES = ['admin', 'member'] as const;
+export type MemberRole = (typeof MEMBER_ROLES)[number];
+export const MEMBER_STATUSES = ['active', 'deactivated'] as const;
+export type MemberStatus = (typeof MEMBER_STATUSES)[number];
+export const MEMBER_SOURCES = ['manual', 'invite', 'saml', 'scim'] as const;
+export type MemberSource = (typeof MEMBER_SOURCES)[number];
+
+/** Joins a user to a workspace with a role and a status. */
+@Entity({ name: 'memberships' })
+export class Membership {
+  @PrimaryColumn({ name: 'workspace_id', type: 'uuid' })
+  workspaceId: string;
+
+  @PrimaryColumn({ name: 'user_id', type: 'uuid' })
+  userId: string;
+
+  @ManyToOne(() => User, { eager: false })
+  @JoinColumn({ name: 'user_id' })
+  user: Relation<User>;
+
+  @Column({ type: 'text' })
+  role: MemberRole;
+
+  @Column({ type: 'text' })
+  status: MemberStatus;
+
+  @Column({ type: 'text' })
+  source: MemberSource;
+
+  @Column({ name: 'scim_managed', type: 'boolean', default: false })
+  scimManaged: boolean;
+
+  @Column({ name: 'deactivated_at', type: 'timestamptz', nullable: true })
+  deactivatedAt: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

@@ -1,0 +1,357 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { SessionService } from '../auth/session/session.service.js';
+import type { AuditActor } from '../common/actor.js';
+import { isUuid } from '../common/ids.js';
+import { Page } from '../common/paging.js';
+import { PasswordHasher } from '../common/password-hasher.js';
+import { isUniqueViolation } from '../database/database-errors.js';
+import { AuditService } from './audit.service.js';
+import { normalizeEmail } from './email.js';
+import {
+  MemberRole,
+  MemberSource,
+  MemberStatus,
+  Membership,
+} from './entities/membership.entity.js';
+import { User } from './entities/user.entity.js';
+import type { Workspace } from './entities/workspace.entity.js';
+import { lockWorkspace } from './workspace-lock.js';
+import { scimOnlyProvisioningError, WorkspaceException } from './workspace.errors.js';
+
+/** A membership with its person, as the admin API shows it. */
+export interface MemberView {
+  userId: string;
+  email: string;
+  fullName: string | null;
+  role: MemberRole;
+  status: MemberStatus;
+  source: MemberSource;
+  scimManaged: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+  deactivatedAt: Date | null;
+}
+
+export interface AddMemberInput {
+  email: string;
+  fullName?: string;
+  password?: string;
+  role: MemberRole;
+  source: MemberSource;
+  actor: AuditActor;
+}
+
+export interface MemberFilter {
+  status?: MemberStatus;
+  role?: MemberRole;
+  email?: string;
+}
+
+export interface UpdateMemberInput {
+  role?: MemberRole;
+  status?: MemberStatus;
+  fullName?: string | null;
+}
+
+function toView(m: Membership): MemberView {
+  return {
+    userId: m.userId,
+    email: m.user.email,
+    fullName: m.user.fullName,
+    role: m.role,
+    status: m.status,
+    source: m.source,
+    scimManaged: m.scimManaged,
+    createdAt: m.createdAt,
+    updatedAt: m.updatedAt,
+    deactivatedAt: m.deactivatedAt,
+  };
+}
+
+function snapshot(m: Pick<Membership, 'role' | 'status'>) {
+  return { role: m.role, status: m.status };
+}
+
+@Injectable()
+export class MemberService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly sessions: SessionService,
+    private readonly passwords: PasswordHasher,
+  ) {}
+
+  async list(
+    workspaceId: string,
+    filter: MemberFilter,
+    page: { limit: number; offset: number },
+  ): Promise<Page<MemberView>> {
+    const query = this.dataSource
+      .getRepository(Membership)
+      .createQueryBuilder('m')
+      .innerJoinAndSelect('m.user', 'u')
+      .where('m.workspace_id = :workspaceId', { workspaceId });
+    if (filter.status) query.andWhere('m.status = :status', { status: filter.status });
+    if (filter.role) query.andWhere('m.role = :role', { role: filter.role });
+    if (filter.email) {
+      query.andWhere(`u.email LIKE :email ESCAPE '\\'`, {
+        email: `%${escapeLike(normalizeEmail(filter.email))}%`,
+      });
+    }
+    const [rows, total] = await query
+      .orderBy('u.email', 'ASC')
+      .take(page.limit)
+      .skip(page.offset)
+      .getManyAndCount();
+    return { items: rows.map(toView), total, ...page };
+  }
+
+  async get(workspaceId: string, userId: string, tx?: EntityManager): Promise<MemberView> {
+    return toView(await this.findMembership(tx ?? this.dataSource.manager, workspaceId, userId));
+  }
+
+  /** Adds a person to a workspace by hand (internal token); refused under SCIM-only. */
+  async add(workspaceId: string, input: AddMemberInput): Promise<MemberView> {
+    return this.dataSource.transaction(async (tx) => {
+      const workspace = await lockWorkspace(tx, workspaceId);
+      if (workspace.scimOnlyProvisioning && input.source !== 'scim') {
+        throw scimOnlyProvisioningError();
+      }
+      return this.addInTransaction(tx, workspace, input);
+    });
+  }
+
+  /**
+   * Creates the person if the email is new (else links the existing one) and the membership.
+   * A password is set only on a person who has none: joining a workspace never changes it.
+   */
+  async addInTransaction(
+    tx: EntityManager,
+    workspace: Workspace,
+    input: AddMemberInput,
+  ): Promise<MemberView> {
+    const user = await this.findOrCreateUser(tx, input);
+    const existing = await tx.findOneBy(Membership, {
+      workspaceId: workspace.id,
+      userId: user.id,
+    });
+    if (existing) {
+      throw new WorkspaceException(
+        existing.status === 'active' ? 'ALREADY_A_MEMBER' : 'MEMBER_DEACTIVATED',
+        existing.status === 'active'
+          ? `${user.email} is already a member of this workspace.`
+          : `${user.email} is a deactivated member of this workspace; reactivate them instead.`,
+        { userId: user.id },
+      );
+    }
+    await tx.insert(Membership, {
+      workspaceId: workspace.id,
+      userId: user.id,
+      role: input.role,
+      status: 'active',
+      source: input.source,
+      scimManaged: input.source === 'scim',
+    });
+    await this.audit.record(tx, workspace.id, input.actor, {
+      action: 'member.added',
+      targetType: 'user',
+      targetId: user.id,
+      after: { email: user.email, role: input.role, status: 'active', source: input.source },
+    });
+    return this.get(workspace.id, user.id, tx);
+  }
+
+  private async findOrCreateUser(
+    tx: EntityManager,
+    input: { email: string; fullName?: string; password?: string },
+  ): Promise<User> {
+    const email = normalizeEmail(input.email);
+    const existing = await tx
+      .getRepository(User)
+      .createQueryBuilder('u')
+      .addSelect('u.passwordHash')
+      .where('u.email = :email', { email })
+      .setLock('pessimistic_write')
+      .getOne();
+    if (existing) {
+      if (input.password !== undefined && existing.passwordHash) {
+        throw new WorkspaceException(
+          'PASSWORD_ALREADY_SET',
+          `${email} already has a Gatehouse account with a password; leave "password" out to add them.`,
+        );
+      }
+      const changes: Partial<User> = {};
+      if (input.password !== undefined)
+        changes.passwordHash = await this.passwords.hash(input.password);
+      if (input.fullName && !existing.fullName) changes.fullName = input.fullName;
+      if (Object.keys(changes).length > 0) await tx.update(User, { id: existing.id }, changes);
+      return existing;
+    }
+    const passwordHash =
+      input.password !== undefined ? await this.passwords.hash(input.password) : null;
+    try {
+      return await tx.save(
+        tx.create(User, { email, fullName: input.fullName ?? null, passwordHash }),
+      );
+    } catch (error) {
+      if (isUniqueViolation(error, 'users_email_key')) {
+        throw new WorkspaceException('EMAIL_TAKEN', `${email} was just added by another request.`);
+      }
+      throw error;
+    }
+  }
+
+  async update(
+    workspaceId: string,
+    userId: string,
+    input: UpdateMemberInput,
+    actor: AuditActor,
+  ): Promise<MemberView> {
+    return this.dataSource.transaction(async (tx) => {
+      await lockWorkspace(tx, workspaceId);
+      const membership = await this.findMembership(tx, workspaceId, userId);
+      const before = { ...snapshot(membership), fullName: membership.user.fullName };
+      const role = input.role ?? membership.role;
+      const status = input.status ?? membership.status;
+      const losesAdmin =
+        membership.role === 'admin' &&
+        membership.status === 'active' &&
+        (role !== 'admin' || status !== 'active');
+      if (losesAdmin) await this.assertAnotherActiveAdmin(tx, workspaceId, userId);
+
+      if (input.fullName !== undefined && input.fullName !== membership.user.fullName) {
+        await tx.update(User, { id: userId }, { fullName: input.fullName });
+      }
+      if (status !== membership.status) {
+        await this.setStatus(tx, workspaceId, userId, status, actor);
+      }
+      if (role !== membership.role) {
+        await tx.update(Membership, { workspaceId, userId }, { role });
+      }
+      const after = await this.get(workspaceId, userId, tx);
+      await this.audit.record(tx, workspaceId, actor, {
+        action: 'member.updated',
+        targetType: 'user',
+        targetId: userId,
+        before,
+        after: { ...snapshot(after), fullName: after.fullName },
+      });
+      return after;
+    });
+  }
+
+  /**
+   * Deactivation removes the member from every group of the workspace and ends their sessions
+   * there; reactivation restores neither.
+   */
+  async setStatus(
+    tx: EntityManager,
+    workspaceId: string,
+    userId: string,
+    status: MemberStatus,
+    actor: AuditActor,
+  ): Promise<void> {
+    if (status === 'deactivated') {
+      await tx.update(
+        Membership,
+        { workspaceId, userId },
+        { status, deactivatedAt: () => 'now()' },
+      );
+      await tx.query(`DELETE FROM group_members WHERE workspace_id = $1 AND user_id = $2`, [
+        workspaceId,
+        userId,
+      ]);
+      const revoked = await this.sessions.revokeForMember(tx, workspaceId, userId, 'deactivated');
+      await this.audit.record(tx, workspaceId, actor, {
+        action: 'member.deactivated',
+        targetType: 'user',
+        targetId: userId,
+        details: { sessionsRevoked: revoked },
+      });
+    } else {
+      await tx.update(Membership, { workspaceId, userId }, { status, deactivatedAt: null });
+      await this.audit.record(tx, workspaceId, actor, {
+        action: 'member.reactivated',
+        targetType: 'user',
+        targetId: userId,
+      });
+    }
+  }
+
+  /** Removes the membership entirely: its group memberships and sessions go with it. */
+  async remove(workspaceId: string, userId: string, actor: AuditActor): Promise<void> {
+    await this.dataSource.transaction(async (tx) => {
+      await lockWorkspace(tx, workspaceId);
+      const membership = await this.findMembership(tx, workspaceId, userId);
+      if (membership.role === 'admin' && membership.status === 'active') {
+        await this.assertAnotherActiveAdmin(tx, workspaceId, userId);
+      }
+      await tx.delete(Membership, { workspaceId, userId });
+      await this.audit.record(tx, workspaceId, actor, {
+        action: 'member.removed',
+        targetType: 'user',
+        targetId: userId,
+        before: { email: membership.user.email, ...snapshot(membership) },
+      });
+    });
+  }
+
+  async revokeSessions(workspaceId: string, userId: string, actor: AuditActor): Promise<number> {
+    return this.dataSource.transaction(async (tx) => {
+      await this.findMembership(tx, workspaceId, userId);
+      const revoked = await this.sessions.revokeForMember(tx, workspaceId, userId, 'admin');
+      await this.audit.record(tx, workspaceId, actor, {
+        action: 'member.sessions_revoked',
+        targetType: 'user',
+        targetId: userId,
+        details: { sessionsRevoked: revoked },
+      });
+      return revoked;
+    });
+  }
+
+  async revokeAllSessions(workspaceId: string, actor: AuditActor): Promise<number> {
+    return this.dataSource.transaction(async (tx) => {
+      const revoked = await this.sessions.revokeForWorkspace(tx, workspaceId, 'admin');
+      await this.audit.record(tx, workspaceId, actor, {
+        action: 'workspace.sessions_revoked',
+        targetType: 'workspace',
+        targetId: workspaceId,
+        details: { sessionsRevoked: revoked },
+      });
+      return revoked;
+    });
+  }
+
+  /** The membership with its person; 404 for ids of other workspaces or malformed ids. */
+  async findMembership(tx: EntityManager, workspaceId: string, userId: string) {
+    const membership = isUuid(userId)
+      ? await tx.findOne(Membership, { where: { workspaceId, userId }, relations: { user: true } })
+      : null;
+    if (!membership) {
+      throw new WorkspaceException('MEMBER_NOT_FOUND', 'No such member in this workspace.');
+    }
+    return membership;
+  }
+
+  private async assertAnotherActiveAdmin(tx: EntityManager, workspaceId: string, userId: string) {
+    const others = await tx
+      .getRepository(Membership)
+      .createQueryBuilder('m')
+      .where('m.workspace_id = :workspaceId', { workspaceId })
+      .andWhere(`m.role = 'admin' AND m.status = 'active' AND m.user_id <> :userId`, { userId })
+      .getCount();
+    if (others === 0) {
+      throw new WorkspaceException(
+        'LAST_ADMIN',
+        'A workspace must keep at least one active admin: promote another member first.',
+      );
+    }
+  }
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

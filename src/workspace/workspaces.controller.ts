@@ -1,0 +1,70 @@
+import { Body, Controller, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
+import { RequireAccess } from '../common/access.decorator.js';
+import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from '../common/actor.js';
+import { PageQuery, pageOf } from '../common/paging.js';
+import { CreateWorkspaceDto, UpdateSettingsDto } from './dto/workspace.dto.js';
+import { Workspace } from './entities/workspace.entity.js';
+import { MemberService } from './member.service.js';
+import { settingsOf, WorkspaceService } from './workspace.service.js';
+
+export function workspaceView(workspace: Workspace) {
+  return {
+    id: workspace.id,
+    slug: workspace.slug,
+    name: workspace.name,
+    settings: settingsOf(workspace),
+    createdAt: workspace.createdAt,
+    updatedAt: workspace.updatedAt,
+  };
+}
+
+@ApiTags('workspaces')
+@ApiBearerAuth()
+@ApiCookieAuth()
+@Controller('api/workspaces')
+export class WorkspacesController {
+  constructor(
+    private readonly workspaces: WorkspaceService,
+    private readonly members: MemberService,
+  ) {}
+
+  @Post()
+  @RequireAccess('internal')
+  async create(@Body() body: CreateWorkspaceDto, @CurrentAuditActor() actor: AuditActor) {
+    return workspaceView(await this.workspaces.create(body, actor));
+  }
+
+  @Get()
+  @RequireAccess('internal')
+  async list(@Query() query: PageQuery) {
+    const page = await this.workspaces.list(pageOf(query));
+    return { ...page, items: page.items.map(workspaceView) };
+  }
+
+  @Get(':ws')
+  @RequireAccess('admin')
+  get(@CurrentWorkspace() workspace: Workspace) {
+    return workspaceView(workspace);
+  }
+
+  @Patch(':ws/settings')
+  @RequireAccess('admin')
+  async updateSettings(
+    @CurrentWorkspace() workspace: Workspace,
+    @Body() body: UpdateSettingsDto,
+    @CurrentAuditActor() actor: AuditActor,
+  ) {
+    return workspaceView(await this.workspaces.updateSettings(workspace.id, body, actor));
+  }
+
+  @Post(':ws/sessions/revoke')
+  @HttpCode(200)
+  @RequireAccess('admin')
+  async revokeAllSessions(
+    @CurrentWorkspace() workspace: Workspace,
+    @CurrentAuditActor() actor: AuditActor,
+  ) {
+    return { revoked: await this.members.revokeAllSessions(workspace.id, actor) };
+  }
+}

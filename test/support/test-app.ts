@@ -1,0 +1,111 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { AppModule } from '../../src/app.module.js';
+import { configureApp } from '../../src/bootstrap.js';
+import { AppConfig, loadConfig } from '../../src/config/configuration.js';
+import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
+import { DNS_RESOLVER, DnsResolver } from '../../src/workspace/dns-resolver.js';
+import {
+  databaseUrl,
+  SERVER_URL,
+  TEMPLATE_ENV,
+  usingEmbeddedDatabase,
+  withAdminClient,
+} from './test-database.js';
+
+export const INTERNAL_TOKEN = 'test-internal-token-0123456789abcdefghijklmnop';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  config: AppConfig;
+  dataSource: DataSource;
+  /** supertest without a cookie jar: each request says which credentials it sends. */
+  http: ReturnType<typeof request>;
+  dns: FakeDnsResolver;
+  /** Authorization header value of the internal token. */
+  internal: string;
+  close(): Promise<void>;
+}
+
+/** DNS answers the tests set: name → TXT records. */
+export class FakeDnsResolver implements DnsResolver {
+  readonly records = new Map<string, string[][]>();
+  resolveTxt(name: string): Promise<string[][]> {
+    const records = this.records.get(name.toLowerCase());
+    if (!records) {
+      return Promise.reject(Object.assign(new Error(`queryTxt ENOTFOUND ${name}`), { code: 'ENOTFOUND' }));
+    }
+    return Promise.resolve(records);
+  }
+}
+
+async function provisionDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (usingEmbeddedDatabase()) {
+    const embedded = await startEmbeddedPostgres();
+    return { url: embedded.url, drop: () => embedded.stop() };
+  }
+  const template = process.env[TEMPLATE_ENV];
+  if (!template) throw new Error('The jest globalSetup did not prepare a template database');
+  const name = `gatehouse_test_${template.slice('gatehouse_tpl_'.length)}_${randomBytes(4).toString('hex')}`;
+  await withAdminClient(async (client) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await client.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
+        return;
+      } catch (error) {
+        // Two clones of one template at the same instant can collide; try again shortly.
+        if (attempt >= 10) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 200));
+      }
+    }
+  });
+  return {
+    url: databaseUrl(SERVER_URL, name),
+    drop: () =>
+      withAdminClient(async (client) => {
+        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      }),
+  };
+}
+
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const database = await provisionDatabase();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    INTERNAL_API_TOKEN: INTERNAL_TOKEN,
+    SECRET_KEY: 'test-secret-key-0123456789abcdefghijklmnopqrstuv',
+    LOG_LEVEL: 'silent',
+    PUBLIC_URL: 'http://gatehouse.test',
+    // The clone is already migrated; the embedded database starts empty.
+    MIGRATE_ON_START: usingEmbeddedDatabase() ? 'true' : 'false',
+    ...(usingEmbeddedDatabase() ? {} : { DATABASE_URL: database.url, DATABASE_POOL_SIZE: '5' }),
+    ...env,
+  });
+  const dns = new FakeDnsResolver();
+  const moduleRef = await Test.createTestingModule({
+    imports: [AppModule.forRoot({ config, databaseUrl: database.url })],
+  })
+    .overrideProvider(DNS_RESOLVER)
+    .useValue(dns)
+    .compile();
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+  configureApp(app, config);
+  await app.init();
+  const dataSource = app.get(DataSource);
+  return {
+    app,
+    config,
+    dataSource,
+    dns,
+    http: request(app.getHttpServer()),
+    internal: `Bearer ${INTERNAL_TOKEN}`,
+    async close() {
+      await app.close();
+      await database.drop();
+    },
+  };
+}

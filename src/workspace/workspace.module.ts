@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { SessionModule } from '../auth/session/session.module.js';
 import { PasswordHasher } from '../common/password-hasher.js';
+import { AuditController } from './audit.controller.js';
 import { AuditService } from './audit.service.js';
 import { systemDnsResolverProvider } from './dns-resolver.js';
 import { MemberService } from './member.service.js';
@@ -10,7 +11,7 @@ import { WorkspacesController } from './workspaces.controller.js';
 
 @Module({
   imports: [SessionModule],
-  controllers: [WorkspacesController, MembersController],
+  controllers: [WorkspacesController, MembersController, AuditController],
   providers: [
     WorkspaceService,
     MemberService,

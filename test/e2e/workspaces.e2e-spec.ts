@@ -30,7 +30,12 @@ describe('workspaces', () => {
       .set('Authorization', t.internal)
       .expect(200);
     expect(members.body.items).toEqual([
-      expect.objectContaining({ email: 'ada@acme.example', role: 'admin', status: 'active', source: 'manual' }),
+      expect.objectContaining({
+        email: 'ada@acme.example',
+        role: 'admin',
+        status: 'active',
+        source: 'manual',
+      }),
     ]);
   });
 
@@ -88,7 +93,10 @@ describe('workspaces', () => {
       [{ name: 'x', slug: 'Not A Slug' }, 'slug'],
       [{ name: 'x', slug: '123e4567-e89b-12d3-a456-426614174000' }, 'slug'],
       [{ name: 'x', firstAdmin: { email: 'not-an-email' } }, 'firstAdmin.email'],
-      [{ name: 'x', firstAdmin: { email: 'a@b.example', password: 'short' } }, 'firstAdmin.password'],
+      [
+        { name: 'x', firstAdmin: { email: 'a@b.example', password: 'short' } },
+        'firstAdmin.password',
+      ],
       [{ name: 'x', extra: true }, 'extra'],
     ])('refuses invalid input %j naming %s', async (body, field) => {
       const res = await t.http
@@ -147,7 +155,11 @@ describe('workspaces', () => {
         .expect(409);
       expect(res.body.code).toBe('NO_SIGN_IN_METHOD');
       const after = await t.http.get(`/api/workspaces/${ws.id}`).set('Authorization', t.internal);
-      expect(after.body.settings.signInMethods).toEqual({ password: true, office365: true, saml: true });
+      expect(after.body.settings.signInMethods).toEqual({
+        password: true,
+        office365: true,
+        saml: true,
+      });
     });
 
     it.each([

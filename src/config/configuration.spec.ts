@@ -1,0 +1,100 @@
+import { ConfigError, loadConfig } from './configuration.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+const strongToken = 'a7Fq9-Lm2xR8vT4kW1pZ6cN3bH5jD0sYqE';
+const strongKey = 'Xk3P9qLz7Wm2Vb8Nc5Rt1Yh6Jd4Gf0SaQu';
+
+describe('loadConfig', () => {
+  it('has development defaults that need nothing set', () => {
+    const config = loadConfig({});
+    expect(config.nodeEnv).toBe('development');
+    expect(config.http.port).toBe(3000);
+    expect(config.http.publicUrl).toBe('http://localhost:3000');
+    expect(config.http.frontendUrl).toBe('http://localhost:3000');
+    expect(config.database.url).toBeUndefined();
+    expect(config.database.poolSize).toBe(1);
+    expect(config.database.dataDir).toBe('./data');
+    expect(config.database.migrateOnStart).toBe(true);
+    expect(config.internalApiTokenGenerated).toBe(true);
+    expect(config.internalApiToken.length).toBeGreaterThanOrEqual(43);
+    expect(config.session.secureCookie).toBe(false);
+  });
+
+  it('reads every variable into the typed object', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      PUBLIC_URL: 'https://login.example.com/',
+      FRONTEND_URL: 'https://app.example.com',
+      DATABASE_URL: 'postgres://u:p@db:5432/gatehouse',
+      DATABASE_POOL_SIZE: '20',
+      MIGRATE_ON_START: 'false',
+      INTERNAL_API_TOKEN: strongToken,
+      SECRET_KEY: strongKey,
+    });
+    expect(config.http.publicUrl).toBe('https://login.example.com');
+    expect(config.http.frontendUrl).toBe('https://app.example.com');
+    expect(config.session.secureCookie).toBe(true);
+    expect(config.database).toMatchObject({
+      url: 'postgres://u:p@db:5432/gatehouse',
+      poolSize: 20,
+      migrateOnStart: false,
+    });
+    expect(config.internalApiToken).toBe(strongToken);
+    expect(config.internalApiTokenGenerated).toBe(false);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ PUBLIC_URL: 'ftp://x' }, 'PUBLIC_URL'],
+    [{ DATABASE_URL: 'mysql://x/y' }, 'DATABASE_URL'],
+    [{ MIGRATE_ON_START: 'maybe' }, 'MIGRATE_ON_START'],
+    [{ INTERNAL_API_TOKEN: 'short' }, 'INTERNAL_API_TOKEN'],
+    [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
+    [{ LOGIN_MAX_FAILURES_PER_ACCOUNT: '0' }, 'LOGIN_MAX_FAILURES_PER_ACCOUNT'],
+  ])('names the variable of a bad value %j', (env, variable) => {
+    expect(problemsOf(env).join('\n')).toMatch(new RegExp(`^${variable}:`, 'm'));
+  });
+
+  describe('in production', () => {
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db/gatehouse',
+      INTERNAL_API_TOKEN: strongToken,
+      SECRET_KEY: strongKey,
+    };
+
+    it('starts with real secrets and a database', () => {
+      expect(problemsOf(production)).toEqual([]);
+    });
+
+    it.each(['DATABASE_URL', 'INTERNAL_API_TOKEN', 'SECRET_KEY'])(
+      'refuses to start without %s',
+      (name) => {
+        const env: Record<string, string> = { ...production };
+        delete env[name];
+        expect(problemsOf(env)).toEqual([`${name}: required when NODE_ENV=production`]);
+      },
+    );
+
+    it.each([
+      ['SECRET_KEY', 'change-me-change-me-change-me-change-me'],
+      ['SECRET_KEY', 'gatehouse-development-secret-key-not-for-production'],
+      ['INTERNAL_API_TOKEN', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'],
+      ['INTERNAL_API_TOKEN', 'your-internal-api-token-placeholder-here'],
+    ])('refuses a placeholder %s', (name, value) => {
+      expect(problemsOf({ ...production, [name]: value })).toEqual([
+        `${name}: looks like a placeholder; use a random value`,
+      ]);
+    });
+  });
+});

@@ -145,7 +145,9 @@ export class InitialSchema1764380000000 implements MigrationInterface {
         ip_address text,
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await db.query(`CREATE INDEX audit_events_workspace_idx ON audit_events (workspace_id, seq DESC)`);
+    await db.query(
+      `CREATE INDEX audit_events_workspace_idx ON audit_events (workspace_id, seq DESC)`,
+    );
 
     await db.query(`
       CREATE TABLE sign_in_failures (

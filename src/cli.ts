@@ -14,9 +14,7 @@ async function withDataSource<T>(work: (dataSource: DataSource) => Promise<T>): 
   const embedded = config.database.url
     ? undefined
     : await startEmbeddedPostgres(config.database.dataDir);
-  const dataSource = new DataSource(
-    dataSourceOptions(config.database.url ?? embedded!.url, 1),
-  );
+  const dataSource = new DataSource(dataSourceOptions(config.database.url ?? embedded!.url, 1));
   await dataSource.initialize();
   try {
     return await work(dataSource);
@@ -31,7 +29,9 @@ async function main(command: string | undefined): Promise<number> {
     case 'migration:run':
       return withDataSource(async (ds) => {
         const applied = await ds.runMigrations({ transaction: 'each' });
-        console.log(applied.length ? applied.map((m) => `applied ${m.name}`).join('\n') : 'Nothing to apply.');
+        console.log(
+          applied.length ? applied.map((m) => `applied ${m.name}`).join('\n') : 'Nothing to apply.',
+        );
         return 0;
       });
     case 'migration:revert':

@@ -33,7 +33,11 @@ export class PasswordLoginDto {
 export function sessionView(session: ActiveSession) {
   return {
     user: { id: session.userId, email: session.email, fullName: session.fullName },
-    workspace: { id: session.workspaceId, slug: session.workspaceSlug, name: session.workspaceName },
+    workspace: {
+      id: session.workspaceId,
+      slug: session.workspaceSlug,
+      name: session.workspaceName,
+    },
     role: session.role,
     method: session.method,
     expiresAt: session.expiresAt,
@@ -91,7 +95,9 @@ export class AuthController {
   }
 
   private cookieToken(request: Request): string | undefined {
-    return (request.cookies as Record<string, string> | undefined)?.[this.config.session.cookieName];
+    return (request.cookies as Record<string, string> | undefined)?.[
+      this.config.session.cookieName
+    ];
   }
 
   private cookieOptions() {

@@ -16,10 +16,7 @@ export class LoginThrottleService {
   private readonly perAccount: RateLimiterPostgres;
   private readonly perIp: RateLimiterPostgres;
 
-  constructor(
-    @InjectDataSource() dataSource: DataSource,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
+  constructor(@InjectDataSource() dataSource: DataSource, @Inject(APP_CONFIG) config: AppConfig) {
     const common = {
       storeClient: dataSource,
       storeType: 'typeorm',
@@ -58,12 +55,11 @@ export class LoginThrottleService {
   }
 
   async recordFailure(account: string, ip: string): Promise<void> {
-    await Promise.all([
-      this.perAccount.penalty(account, 1),
-      this.perIp.penalty(ip, 1),
-    ]).catch((error: unknown) => {
-      if (!(error instanceof RateLimiterRes)) throw error;
-    });
+    await Promise.all([this.perAccount.penalty(account, 1), this.perIp.penalty(ip, 1)]).catch(
+      (error: unknown) => {
+        if (!(error instanceof RateLimiterRes)) throw error;
+      },
+    );
   }
 
   async recordSuccess(account: string): Promise<void> {

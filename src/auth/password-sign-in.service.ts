@@ -10,7 +10,10 @@ import { WorkspaceService } from '../workspace/workspace.service.js';
 import { AuthException } from './auth.errors.js';
 import { LoginThrottleService } from './login-throttle.service.js';
 import { SessionService } from './session/session.service.js';
-import { assertMembershipActiveOrThrow, assertSignInMethodEnabledOrThrow } from './sign-in-policy.js';
+import {
+  assertMembershipActiveOrThrow,
+  assertSignInMethodEnabledOrThrow,
+} from './sign-in-policy.js';
 
 const invalidCredentials = () =>
   new AuthException('INVALID_CREDENTIALS', 'The email or password is not correct.');
@@ -74,8 +77,19 @@ export class PasswordSignInService {
       await this.audit.record(
         tx,
         workspace.id,
-        { channel: 'auth', type: 'user', id: user.id, label: user.email, ipAddress: context.ipAddress },
-        { action: 'session.created', targetType: 'session', targetId: session.id, details: { method: 'password' } },
+        {
+          channel: 'auth',
+          type: 'user',
+          id: user.id,
+          label: user.email,
+          ipAddress: context.ipAddress,
+        },
+        {
+          action: 'session.created',
+          targetType: 'session',
+          targetId: session.id,
+          details: { method: 'password' },
+        },
       );
       return { token, sessionId: session.id };
     });

@@ -1,5 +1,8 @@
 import { AuthException, SIGN_IN_METHOD_DISABLED_MESSAGE } from './auth.errors.js';
-import { assertMembershipActiveOrThrow, assertSignInMethodEnabledOrThrow } from './sign-in-policy.js';
+import {
+  assertMembershipActiveOrThrow,
+  assertSignInMethodEnabledOrThrow,
+} from './sign-in-policy.js';
 
 const allOn = { password: true, office365: true, saml: true };
 

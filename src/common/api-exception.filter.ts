@@ -54,6 +54,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
             : exception.message;
       return { statusCode, code: HTTP_STATUS_CODES[statusCode] ?? `HTTP_${statusCode}`, message };
     }
-    return { statusCode: 500, code: 'INTERNAL_ERROR', message: 'Something went wrong on our side.' };
+    return {
+      statusCode: 500,
+      code: 'INTERNAL_ERROR',
+      message: 'Something went wrong on our side.',
+    };
   }
 }

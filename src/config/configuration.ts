@@ -86,7 +86,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
   if (production) {
     if (!e.DATABASE_URL) problems.push('DATABASE_URL: required when NODE_ENV=production');
-    if (!e.INTERNAL_API_TOKEN) problems.push('INTERNAL_API_TOKEN: required when NODE_ENV=production');
+    if (!e.INTERNAL_API_TOKEN)
+      problems.push('INTERNAL_API_TOKEN: required when NODE_ENV=production');
     else if (isPlaceholder(e.INTERNAL_API_TOKEN))
       problems.push('INTERNAL_API_TOKEN: looks like a placeholder; use a random value');
     if (!e.SECRET_KEY) problems.push('SECRET_KEY: required when NODE_ENV=production');

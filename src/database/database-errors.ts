@@ -10,7 +10,8 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   if (!(error instanceof QueryFailedError)) return false;
   const driverError = error.driverError as PgError;
   return (
-    driverError.code === '23505' && (constraint === undefined || driverError.constraint === constraint)
+    driverError.code === '23505' &&
+    (constraint === undefined || driverError.constraint === constraint)
   );
 }
 

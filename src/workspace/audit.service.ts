@@ -27,18 +27,18 @@ export class AuditService {
   ): Promise<void> {
     await tx.save(
       tx.create(AuditEvent, {
-      workspaceId,
-      channel: actor.channel,
-      actorType: actor.type,
-      actorId: actor.id ?? null,
-      actorLabel: actor.label ?? null,
-      ipAddress: actor.ipAddress ?? null,
-      action: entry.action,
-      targetType: entry.targetType ?? null,
-      targetId: entry.targetId ?? null,
-      before: entry.before ?? null,
-      after: entry.after ?? null,
-      details: entry.details ?? null,
+        workspaceId,
+        channel: actor.channel,
+        actorType: actor.type,
+        actorId: actor.id ?? null,
+        actorLabel: actor.label ?? null,
+        ipAddress: actor.ipAddress ?? null,
+        action: entry.action,
+        targetType: entry.targetType ?? null,
+        targetId: entry.targetId ?? null,
+        before: entry.before ?? null,
+        after: entry.after ?? null,
+        details: entry.details ?? null,
       }),
     );
   }

@@ -144,8 +144,7 @@ export class WorkspaceService {
       workspace.signInSaml = methods.saml;
       workspace.sessionLifetimeSeconds = lifetime;
       workspace.sessionIdleTimeoutSeconds = idle;
-      workspace.scimOnlyProvisioning =
-        input.scimOnlyProvisioning ?? workspace.scimOnlyProvisioning;
+      workspace.scimOnlyProvisioning = input.scimOnlyProvisioning ?? workspace.scimOnlyProvisioning;
       const saved = await tx.save(workspace);
       await this.audit.record(tx, workspaceId, actor, {
         action: 'workspace.settings_updated',

@@ -26,7 +26,11 @@ export async function createWorkspace(
   const res = await t.http
     .post('/api/workspaces')
     .set('Authorization', t.internal)
-    .send({ name: `Workspace ${slug}`, slug, firstAdmin: { email: adminEmail, password: PASSWORD } });
+    .send({
+      name: `Workspace ${slug}`,
+      slug,
+      firstAdmin: { email: adminEmail, password: PASSWORD },
+    });
   if (res.status !== 201) throw new Error(`create workspace: ${res.status} ${res.text}`);
   const members = await t.http
     .get(`/api/workspaces/${slug}/members`)

@@ -37,7 +37,9 @@ export class FakeDnsResolver implements DnsResolver {
   resolveTxt(name: string): Promise<string[][]> {
     const records = this.records.get(name.toLowerCase());
     if (!records) {
-      return Promise.reject(Object.assign(new Error(`queryTxt ENOTFOUND ${name}`), { code: 'ENOTFOUND' }));
+      return Promise.reject(
+        Object.assign(new Error(`queryTxt ENOTFOUND ${name}`), { code: 'ENOTFOUND' }),
+      );
     }
     return Promise.resolve(records);
   }

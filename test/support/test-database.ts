@@ -2,7 +2,8 @@ import pg from 'pg';
 
 /** Where the tests look for a PostgreSQL server; the template database they clone per file
  * (both set by global-setup.ts, which cannot import this file). */
-export const SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const SERVER_URL =
+  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const TEMPLATE_ENV = 'GATEHOUSE_TEST_TEMPLATE_DB';
 export const EMBEDDED_ENV = 'GATEHOUSE_TEST_EMBEDDED';
 
@@ -28,4 +29,4 @@ export function usingEmbeddedDatabase(): boolean {
 }
 
 /** `it` for tests that need several concurrent connections: skipped on the embedded database. */
-export const itWithConcurrentConnections = (usingEmbeddedDatabase() ? it.skip : it) as typeof it;
+export const itWithConcurrentConnections = usingEmbeddedDatabase() ? it.skip : it;

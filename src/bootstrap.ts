@@ -2,13 +2,23 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import cookieParser from 'cookie-parser';
+import helmet from 'helmet';
 import { createValidationPipe } from './common/validation.js';
-import type { AppConfig } from './config/configuration.js';
+import { allowedOrigins, type AppConfig } from './config/configuration.js';
+import type { NextFunction, Request, Response } from 'express';
 
 /** Everything an app needs beyond its modules; shared by main.ts and the e2e tests. */
 export function configureApp(app: NestExpressApplication, config: AppConfig): INestApplication {
   app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
+  // Security headers; the API serves no HTML but the /docs UI, which needs its inline assets.
+  const apiHeaders = helmet();
+  const docsHeaders = helmet({ contentSecurityPolicy: false });
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    req.path.startsWith('/docs') ? docsHeaders(req, res, next) : apiHeaders(req, res, next),
+  );
+  // The admin frontend may live on its own origin; it sends the session cookie.
+  app.enableCors({ origin: allowedOrigins(config), credentials: true });
   app.use(cookieParser());
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { APP_CONFIG } from '../config/config.module.js';
-import type { AppConfig } from '../config/configuration.js';
+import { allowedOrigins, type AppConfig } from '../config/configuration.js';
 import { Access, ACCESS_KEY } from '../common/access.decorator.js';
 import type { Actor, GatehouseRequest } from '../common/actor.js';
 import { CommonException } from '../common/app-exception.js';
@@ -9,6 +9,8 @@ import { safeEqual } from '../common/secret-tokens.js';
 import { WorkspaceException } from '../workspace/workspace.errors.js';
 import { WorkspaceService } from '../workspace/workspace.service.js';
 import { SessionService } from './session/session.service.js';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const notFound = () => new WorkspaceException('WORKSPACE_NOT_FOUND', 'No such workspace.');
 
@@ -23,7 +25,11 @@ export class AccessGuard implements CanActivate {
     private readonly sessions: SessionService,
     private readonly workspaces: WorkspaceService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.origins = allowedOrigins(config);
+  }
+
+  private readonly origins: string[];
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
@@ -42,6 +48,7 @@ export class AccessGuard implements CanActivate {
         'Sign in, or send the internal API token as a Bearer token.',
       );
     }
+    if (actor.kind === 'user') this.assertSameOriginWrite(request);
     request.actor = actor;
 
     const wsParam = stringParam(request.params.ws);
@@ -59,6 +66,18 @@ export class AccessGuard implements CanActivate {
     if (actor.role === 'admin') return true;
     if (access === 'self' && stringParam(request.params.userId) === actor.userId) return true;
     throw new CommonException('FORBIDDEN', 'Only an admin of this workspace can do that.');
+  }
+
+  /**
+   * Cookie-authenticated writes must not come from another site's page: SameSite=Lax already
+   * keeps the cookie off cross-site POSTs; this also refuses other origins of the same site.
+   */
+  private assertSameOriginWrite(request: GatehouseRequest): void {
+    if (SAFE_METHODS.has(request.method)) return;
+    const origin = request.headers.origin;
+    if (origin !== undefined && !this.origins.includes(origin)) {
+      throw new CommonException('FORBIDDEN', `Requests from ${origin} may not use this session.`);
+    }
   }
 
   private async identify(request: GatehouseRequest): Promise<Actor | null> {

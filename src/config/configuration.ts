@@ -133,3 +133,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 function stripTrailingSlash(url: string): string {
   return url.replace(/\/+$/, '');
 }
+
+/** Origins whose pages may call the API with the session cookie (CORS and the CSRF check). */
+export function allowedOrigins(config: AppConfig): string[] {
+  return [
+    ...new Set([new URL(config.http.publicUrl).origin, new URL(config.http.frontendUrl).origin]),
+  ];
+}

@@ -15,7 +15,7 @@ async function emptyDatabase(): Promise<{ url: string; drop: () => Promise<void>
     const embedded = await startEmbeddedPostgres();
     return { url: embedded.url, drop: () => embedded.stop() };
   }
-  const name = `gatehouse_tmig_${randomBytes(4).toString('hex')}`;
+  const name = `gatehouse_tmig_${process.pid}_${Date.now()}_${randomBytes(2).toString('hex')}`;
   await withAdminClient((c) => c.query(`CREATE DATABASE "${name}"`));
   return {
     url: databaseUrl(SERVER_URL, name),

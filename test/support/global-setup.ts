@@ -6,6 +6,8 @@ import pg from 'pg';
 // it migrates the template with the CLI that `npm test` built first (the same one operators use).
 const SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+const STALE_AFTER_MS = 3 * 3600 * 1000;
+
 async function connect(url: string): Promise<pg.Client | null> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
   try {
@@ -34,11 +36,13 @@ export default async function globalSetup(): Promise<void> {
   }
   const template = `gatehouse_tpl_${process.pid}_${Date.now()}`;
   try {
-    // Leftovers of runs that were killed before their teardown.
+    // Leftovers of runs killed before their teardown; runs going on right now are left alone.
     const { rows } = await admin.query<{ datname: string }>(
-      `SELECT datname FROM pg_database WHERE datname LIKE 'gatehouse\\_t%'`,
+      `SELECT datname FROM pg_database WHERE datname ~ '^gatehouse_t(pl|est|mig)_'`,
     );
     for (const { datname } of rows) {
+      const startedAt = Number(/^gatehouse_t(?:pl|est|mig)_\d+_(\d+)/.exec(datname)?.[1] ?? 0);
+      if (Date.now() - startedAt < STALE_AFTER_MS) continue;
       await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`).catch(() => undefined);
     }
     await admin.query(`CREATE DATABASE "${template}"`);

@@ -6,6 +6,7 @@ import type { AuditActor } from '../common/actor.js';
 import { isUuid } from '../common/ids.js';
 import { Page } from '../common/paging.js';
 import { PasswordHasher } from '../common/password-hasher.js';
+import { escapeLike } from '../common/sql.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { AuditService } from './audit.service.js';
 import { normalizeEmail } from './email.js';
@@ -55,7 +56,7 @@ export interface UpdateMemberInput {
   fullName?: string | null;
 }
 
-function toView(m: Membership): MemberView {
+export function toMemberView(m: Membership): MemberView {
   return {
     userId: m.userId,
     email: m.user.email,
@@ -105,11 +106,13 @@ export class MemberService {
       .take(page.limit)
       .skip(page.offset)
       .getManyAndCount();
-    return { items: rows.map(toView), total, ...page };
+    return { items: rows.map(toMemberView), total, ...page };
   }
 
   async get(workspaceId: string, userId: string, tx?: EntityManager): Promise<MemberView> {
-    return toView(await this.findMembership(tx ?? this.dataSource.manager, workspaceId, userId));
+    return toMemberView(
+      await this.findMembership(tx ?? this.dataSource.manager, workspaceId, userId),
+    );
   }
 
   /** Adds a person to a workspace by hand (internal token); refused under SCIM-only. */
@@ -350,8 +353,4 @@ export class MemberService {
       );
     }
   }
-}
-
-function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }

@@ -4,6 +4,12 @@ import { PasswordHasher } from '../common/password-hasher.js';
 import { AuditController } from './audit.controller.js';
 import { AuditService } from './audit.service.js';
 import { systemDnsResolverProvider } from './dns-resolver.js';
+import { DomainService } from './domain.service.js';
+import { DomainsController } from './domains.controller.js';
+import { GroupService } from './group.service.js';
+import { GroupsController } from './groups.controller.js';
+import { InviteService } from './invite.service.js';
+import { InviteAcceptanceController, InvitesController } from './invites.controller.js';
 import { MemberService } from './member.service.js';
 import { MembersController } from './members.controller.js';
 import { WorkspaceService } from './workspace.service.js';
@@ -11,14 +17,32 @@ import { WorkspacesController } from './workspaces.controller.js';
 
 @Module({
   imports: [SessionModule],
-  controllers: [WorkspacesController, MembersController, AuditController],
+  controllers: [
+    WorkspacesController,
+    MembersController,
+    AuditController,
+    GroupsController,
+    InvitesController,
+    InviteAcceptanceController,
+    DomainsController,
+  ],
   providers: [
     WorkspaceService,
     MemberService,
+    GroupService,
+    InviteService,
+    DomainService,
     AuditService,
     PasswordHasher,
     systemDnsResolverProvider,
   ],
-  exports: [WorkspaceService, MemberService, AuditService, PasswordHasher],
+  exports: [
+    WorkspaceService,
+    MemberService,
+    GroupService,
+    DomainService,
+    AuditService,
+    PasswordHasher,
+  ],
 })
 export class WorkspaceModule {}

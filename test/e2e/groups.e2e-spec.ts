@@ -401,9 +401,10 @@ describe('groups', () => {
         .set('Cookie', ws.adminCookie)
         .expect(204);
       expect((await getGroup(ws, group.id).expect(404)).body.code).toBe('GROUP_NOT_FOUND');
-      const rows = (await t.dataSource.query(`SELECT 1 FROM group_members WHERE group_id = $1`, [
-        group.id,
-      ])) as unknown[];
+      const rows = await t.dataSource.query<unknown[]>(
+        `SELECT 1 FROM group_members WHERE group_id = $1`,
+        [group.id],
+      );
       expect(rows).toEqual([]);
       // The member stays in the workspace.
       await t.http
@@ -709,6 +710,23 @@ describe('groups', () => {
         .put(`${groupsUrl(ws)}/${mine.id}/members/${bob}`)
         .set('Cookie', ws.adminCookie)
         .expect(204);
+    });
+  });
+
+  it('describes the routes and their input in the OpenAPI document', async () => {
+    const res = await t.http.get('/docs/json').expect(200);
+    const paths = Object.keys(res.body.paths as object);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/api/workspaces/{ws}/groups',
+        '/api/workspaces/{ws}/groups/{id}',
+        '/api/workspaces/{ws}/groups/{id}/members',
+        '/api/workspaces/{ws}/groups/{id}/members/{userId}',
+      ]),
+    );
+    expect(res.body.components.schemas.CreateGroupDto).toMatchObject({
+      required: ['displayName'],
+      properties: { displayName: { maxLength: 200 }, memberIds: { type: 'array' } },
     });
   });
 

@@ -1,0 +1,147 @@
+/**
+ * Mail domains anyone can sign up for: owning an address there proves nothing about an
+ * organisation, so no workspace may claim them (nor any of their subdomains).
+ */
+export const CONSUMER_MAIL_DOMAINS: ReadonlySet<string> = new Set([
+  // Google
+  'gmail.com',
+  'googlemail.com',
+  // Microsoft
+  'outlook.com',
+  'outlook.fr',
+  'outlook.de',
+  'outlook.es',
+  'outlook.it',
+  'outlook.jp',
+  'outlook.com.au',
+  'outlook.com.br',
+  'hotmail.com',
+  'hotmail.co.uk',
+  'hotmail.fr',
+  'hotmail.de',
+  'hotmail.es',
+  'hotmail.it',
+  'hotmail.nl',
+  'hotmail.be',
+  'hotmail.ca',
+  'hotmail.co.jp',
+  'hotmail.com.au',
+  'hotmail.com.br',
+  'live.com',
+  'live.co.uk',
+  'live.fr',
+  'live.de',
+  'live.nl',
+  'live.it',
+  'live.ca',
+  'live.com.au',
+  'msn.com',
+  'passport.com',
+  // Yahoo / AOL
+  'yahoo.com',
+  'yahoo.co.uk',
+  'yahoo.fr',
+  'yahoo.de',
+  'yahoo.es',
+  'yahoo.it',
+  'yahoo.ca',
+  'yahoo.co.jp',
+  'yahoo.co.in',
+  'yahoo.com.au',
+  'yahoo.com.br',
+  'ymail.com',
+  'rocketmail.com',
+  'aol.com',
+  'aim.com',
+  // Apple
+  'icloud.com',
+  'me.com',
+  'mac.com',
+  // Privacy-focused providers
+  'proton.me',
+  'protonmail.com',
+  'protonmail.ch',
+  'pm.me',
+  'tutanota.com',
+  'tutanota.de',
+  'tutamail.com',
+  'tuta.io',
+  'tuta.com',
+  'hey.com',
+  'fastmail.com',
+  'fastmail.fm',
+  'posteo.de',
+  'posteo.net',
+  'mailbox.org',
+  // GMX / United Internet / mail.com
+  'gmx.com',
+  'gmx.net',
+  'gmx.de',
+  'gmx.at',
+  'gmx.ch',
+  'gmx.fr',
+  'gmx.co.uk',
+  'web.de',
+  'mail.com',
+  'email.com',
+  // Zoho
+  'zoho.com',
+  'zohomail.com',
+  // Russia and neighbours
+  'yandex.ru',
+  'yandex.com',
+  'ya.ru',
+  'mail.ru',
+  'bk.ru',
+  'inbox.ru',
+  'list.ru',
+  'rambler.ru',
+  // China
+  'qq.com',
+  'foxmail.com',
+  '163.com',
+  '126.com',
+  'yeah.net',
+  'sina.com',
+  'sohu.com',
+  'aliyun.com',
+  // Korea
+  'naver.com',
+  'daum.net',
+  'hanmail.net',
+  // Europe (national providers)
+  'orange.fr',
+  'wanadoo.fr',
+  'free.fr',
+  'laposte.net',
+  'sfr.fr',
+  't-online.de',
+  'freenet.de',
+  'libero.it',
+  'virgilio.it',
+  'seznam.cz',
+  'wp.pl',
+  'o2.pl',
+  'interia.pl',
+  'onet.pl',
+  // North America (ISPs)
+  'comcast.net',
+  'verizon.net',
+  'att.net',
+  'sbcglobal.net',
+  'bellsouth.net',
+  'cox.net',
+  'charter.net',
+  'earthlink.net',
+  // India
+  'rediffmail.com',
+]);
+
+/** True for a consumer mail domain or any subdomain of one (`mail.gmail.com`). */
+export function isConsumerMailDomain(domain: string): boolean {
+  const labels = domain.toLowerCase().split('.');
+  for (let i = 0; i < labels.length - 1; i++) {
+    if (CONSUMER_MAIL_DOMAINS.has(labels.slice(i).join('.'))) return true;
+  }
+  return false;
+}

@@ -1,0 +1,76 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
+import { RequireAccess } from '../common/access.decorator.js';
+import {
+  type Actor,
+  type AuditActor,
+  CurrentActor,
+  CurrentAuditActor,
+  CurrentWorkspace,
+} from '../common/actor.js';
+import { CommonException } from '../common/app-exception.js';
+import { PageQuery, pageOf } from '../common/paging.js';
+import { DomainService } from './domain.service.js';
+import { AddDomainDto, VerifyDomainDto } from './dto/domain.dto.js';
+import { Workspace } from './entities/workspace.entity.js';
+
+@ApiTags('domains')
+@ApiBearerAuth()
+@ApiCookieAuth()
+@Controller('api/workspaces/:ws/domains')
+export class DomainsController {
+  constructor(private readonly domains: DomainService) {}
+
+  @Get()
+  @RequireAccess('admin')
+  list(@CurrentWorkspace() workspace: Workspace, @Query() query: PageQuery) {
+    return this.domains.list(workspace.id, pageOf(query));
+  }
+
+  @Post()
+  @RequireAccess('admin')
+  add(
+    @CurrentWorkspace() workspace: Workspace,
+    @Body() body: AddDomainDto,
+    @CurrentAuditActor() actor: AuditActor,
+  ) {
+    return this.domains.add(workspace.id, body.domain, actor);
+  }
+
+  @Get(':domain')
+  @RequireAccess('admin')
+  get(@CurrentWorkspace() workspace: Workspace, @Param('domain') domain: string) {
+    return this.domains.get(workspace.id, domain);
+  }
+
+  @Post(':domain/verify')
+  @HttpCode(200)
+  @RequireAccess('admin')
+  verify(
+    @CurrentWorkspace() workspace: Workspace,
+    @Param('domain') domain: string,
+    @Body() body: VerifyDomainDto,
+    @CurrentActor() caller: Actor,
+    @CurrentAuditActor() actor: AuditActor,
+  ) {
+    const force = body.force === true;
+    if (force && caller.kind !== 'internal') {
+      throw new CommonException(
+        'FORBIDDEN',
+        'Only the internal API token can verify a domain without the DNS check.',
+      );
+    }
+    return this.domains.verify(workspace.id, domain, { force }, actor);
+  }
+
+  @Delete(':domain')
+  @HttpCode(204)
+  @RequireAccess('admin')
+  async remove(
+    @CurrentWorkspace() workspace: Workspace,
+    @Param('domain') domain: string,
+    @CurrentAuditActor() actor: AuditActor,
+  ) {
+    await this.domains.remove(workspace.id, domain, actor);
+  }
+}

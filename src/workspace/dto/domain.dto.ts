@@ -1,0 +1,22 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsOptional, IsString, MaxLength } from 'class-validator';
+
+export class AddDomainDto {
+  @ApiProperty({
+    example: 'acme.com',
+    description:
+      'A domain name (IDN accepted, stored in punycode); no scheme, path, port or wildcard.',
+  })
+  @IsString()
+  @MaxLength(1024)
+  domain: string;
+}
+
+export class VerifyDomainDto {
+  @ApiPropertyOptional({
+    description: 'Mark the domain verified without a DNS check (internal API token only).',
+  })
+  @IsOptional()
+  @IsBoolean()
+  force?: boolean;
+}

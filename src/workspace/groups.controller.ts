@@ -1,0 +1,105 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
+import { RequireAccess } from '../common/access.decorator.js';
+import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from '../common/actor.js';
+import { PageQuery, pageOf } from '../common/paging.js';
+import { CreateGroupDto, ListGroupsQuery, UpdateGroupDto } from './dto/group.dto.js';
+import { Workspace } from './entities/workspace.entity.js';
+import { GroupService } from './group.service.js';
+
+@ApiTags('groups')
+@ApiBearerAuth()
+@ApiCookieAuth()
+@Controller('api/workspaces/:ws/groups')
+export class GroupsController {
+  constructor(private readonly groups: GroupService) {}
+
+  @Get()
+  @RequireAccess('admin')
+  list(@CurrentWorkspace() workspace: Workspace, @Query() query: ListGroupsQuery) {
+    return this.groups.list(workspace.id, { displayName: query.displayName }, pageOf(query));
+  }
+
+  @Post()
+  @RequireAccess('admin')
+  create(
+    @CurrentWorkspace() workspace: Workspace,
+    @Body() body: CreateGroupDto,
+    @CurrentAuditActor() actor: AuditActor,
+  ) {
+    return this.groups.create(workspace.id, body, actor);
+  }
+
+  @Get(':id')
+  @RequireAccess('admin')
+  get(@CurrentWorkspace() workspace: Workspace, @Param('id') id: string) {
+    return this.groups.get(workspace.id, id);
+  }
+
+  @Get(':id/members')
+  @RequireAccess('admin')
+  listMembers(
+    @CurrentWorkspace() workspace: Workspace,
+    @Param('id') id: string,
+    @Query() query: PageQuery,
+  ) {
+    return this.groups.listMembers(workspace.id, id, pageOf(query));
+  }
+
+  @Patch(':id')
+  @RequireAccess('admin')
+  update(
+    @CurrentWorkspace() workspace: Workspace,
+    @Param('id') id: string,
+    @Body() body: UpdateGroupDto,
+    @CurrentAuditActor() actor: AuditActor,
+  ) {
+    return this.groups.update(workspace.id, id, body, actor);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @RequireAccess('admin')
+  async remove(
+    @CurrentWorkspace() workspace: Workspace,
+    @Param('id') id: string,
+    @CurrentAuditActor() actor: AuditActor,
+  ) {
+    await this.groups.remove(workspace.id, id, actor);
+  }
+
+  @Put(':id/members/:userId')
+  @HttpCode(204)
+  @RequireAccess('admin')
+  async addMember(
+    @CurrentWorkspace() workspace: Workspace,
+    @Param('id') id: string,
+    @Param('userId') userId: string,
+    @CurrentAuditActor() actor: AuditActor,
+  ) {
+    await this.groups.addMember(workspace.id, id, userId, actor);
+  }
+
+  @Delete(':id/members/:userId')
+  @HttpCode(204)
+  @RequireAccess('admin')
+  async removeMember(
+    @CurrentWorkspace() workspace: Workspace,
+    @Param('id') id: string,
+    @Param('userId') userId: string,
+    @CurrentAuditActor() actor: AuditActor,
+  ) {
+    await this.groups.removeMember(workspace.id, id, userId, actor);
+  }
+}

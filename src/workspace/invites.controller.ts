@@ -1,0 +1,67 @@
+import { Body, Controller, Delete, Get, HttpCode, Ip, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
+import { Public, RequireAccess } from '../common/access.decorator.js';
+import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from '../common/actor.js';
+import { PageQuery, pageOf } from '../common/paging.js';
+import { AcceptInviteDto, CreateInviteDto } from './dto/invite.dto.js';
+import { Workspace } from './entities/workspace.entity.js';
+import { InviteService } from './invite.service.js';
+
+@ApiTags('invites')
+@ApiBearerAuth()
+@ApiCookieAuth()
+@Controller('api/workspaces/:ws/invites')
+export class InvitesController {
+  constructor(private readonly invites: InviteService) {}
+
+  @Post()
+  @RequireAccess('admin')
+  create(
+    @CurrentWorkspace() workspace: Workspace,
+    @Body() body: CreateInviteDto,
+    @CurrentAuditActor() actor: AuditActor,
+  ) {
+    return this.invites.create(
+      workspace.id,
+      { email: body.email, role: body.role ?? 'member' },
+      actor,
+    );
+  }
+
+  @Get()
+  @RequireAccess('admin')
+  list(@CurrentWorkspace() workspace: Workspace, @Query() query: PageQuery) {
+    return this.invites.list(workspace.id, pageOf(query));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @RequireAccess('admin')
+  async revoke(
+    @CurrentWorkspace() workspace: Workspace,
+    @Param('id') id: string,
+    @CurrentAuditActor() actor: AuditActor,
+  ) {
+    await this.invites.revoke(workspace.id, id, actor);
+  }
+}
+
+/** The invitee's side: the token in the link is the only credential. */
+@ApiTags('invites')
+@Controller('api/invites')
+export class InviteAcceptanceController {
+  constructor(private readonly invites: InviteService) {}
+
+  @Get(':token')
+  @Public()
+  preview(@Param('token') token: string) {
+    return this.invites.preview(token);
+  }
+
+  @Post(':token/accept')
+  @HttpCode(200)
+  @Public()
+  accept(@Param('token') token: string, @Body() body: AcceptInviteDto, @Ip() ip: string) {
+    return this.invites.accept(token, body, ip);
+  }
+}

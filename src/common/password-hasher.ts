@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { Algorithm, hash, verify } from '@node-rs/argon2';
+import { type Algorithm, hash, verify } from '@node-rs/argon2';
+
+// The package's Algorithm is an ambient const enum, which isolatedModules cannot read.
+const ARGON2ID = 2 as Algorithm.Argon2id;
 
 export const PASSWORD_MIN_LENGTH = 10;
 export const PASSWORD_MAX_LENGTH = 256;
@@ -11,7 +14,7 @@ export const PASSWORD_MAX_LENGTH = 256;
 @Injectable()
 export class PasswordHasher {
   private readonly options = {
-    algorithm: Algorithm.Argon2id,
+    algorithm: ARGON2ID,
     memoryCost: 19_456,
     timeCost: 2,
     parallelism: 1,

@@ -3,37 +3,29 @@
  * or on BENCH_DATABASE_URL (a PostgreSQL database this run may fill with rows). Not part of
  * `npm test`: speed is measured here, never asserted in a test.
  */
-import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { AppModule } from '../src/app.module.js';
-import { configureApp } from '../src/bootstrap.js';
-import { loadConfig } from '../src/config/configuration.js';
-import { startEmbeddedPostgres } from '../src/database/embedded-postgres.js';
 
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const TOKEN = 'bench-internal-token-0123456789abcdefghijklmnop';
 const PASSWORD = 'correct horse battery staple';
 
+async function startServer() {
+  const server = fork(fileURLToPath(new URL('./server.js', import.meta.url)), {
+    env: process.env,
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    server.once('message', (message: { url: string }) => resolve(message.url));
+    server.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+  });
+  return { base: url.replace('[::1]', '127.0.0.1'), stop: () => server.disconnect() };
+}
+
 async function main() {
   const serverUrl = process.env.BENCH_DATABASE_URL;
-  const embedded = serverUrl ? undefined : await startEmbeddedPostgres();
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    INTERNAL_API_TOKEN: TOKEN,
-    LOGIN_MAX_FAILURES_PER_IP: '1000000',
-    ...(serverUrl ? { DATABASE_URL: serverUrl, DATABASE_POOL_SIZE: '10' } : {}),
-  });
-  const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot({ config, databaseUrl: serverUrl ?? embedded!.url }),
-    { logger: false },
-  );
-  configureApp(app, config);
-  await app.listen(0, '127.0.0.1');
-  const base = await app.getUrl();
+  const { base, stop } = await startServer();
   const json = { 'content-type': 'application/json' };
   const auth = { authorization: `Bearer ${TOKEN}` };
 
@@ -111,8 +103,7 @@ async function main() {
       String(result.non2xx + result.errors).padStart(8),
     );
   }
-  await app.close();
-  await embedded?.stop();
+  stop();
 }
 
 main().catch((error: unknown) => {

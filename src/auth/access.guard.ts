@@ -8,6 +8,7 @@ import { CommonException } from '../common/app-exception.js';
 import { safeEqual } from '../common/secret-tokens.js';
 import { WorkspaceException } from '../workspace/workspace.errors.js';
 import { WorkspaceService } from '../workspace/workspace.service.js';
+import { SessionCookie } from './session/session-cookie.js';
 import { SessionService } from './session/session.service.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -23,6 +24,7 @@ export class AccessGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly sessions: SessionService,
+    private readonly cookie: SessionCookie,
     private readonly workspaces: WorkspaceService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
@@ -89,8 +91,7 @@ export class AccessGuard implements CanActivate {
       }
       throw new CommonException('UNAUTHENTICATED', 'The bearer token is not valid.');
     }
-    const cookies = request.cookies as Record<string, string> | undefined;
-    const token = cookies?.[this.config.session.cookieName];
+    const token = this.cookie.read(request);
     if (!token) return null;
     const session = await this.sessions.authenticate(token);
     if (!session) return null;

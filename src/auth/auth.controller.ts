@@ -1,13 +1,12 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsString, MaxLength, MinLength } from 'class-validator';
 import type { Request, Response } from 'express';
-import { APP_CONFIG } from '../config/config.module.js';
-import type { AppConfig } from '../config/configuration.js';
 import { Public } from '../common/access.decorator.js';
 import { PASSWORD_MAX_LENGTH } from '../common/password-hasher.js';
 import { AuthException } from './auth.errors.js';
 import { PasswordSignInService } from './password-sign-in.service.js';
+import { SessionCookie } from './session/session-cookie.js';
 import { ActiveSession, SessionService } from './session/session.service.js';
 
 export class PasswordLoginDto {
@@ -50,7 +49,7 @@ export class AuthController {
   constructor(
     private readonly passwordSignIn: PasswordSignInService,
     private readonly sessions: SessionService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly cookie: SessionCookie,
   ) {}
 
   @Post('password/login')
@@ -67,7 +66,7 @@ export class AuthController {
     });
     const session = await this.sessions.authenticate(token);
     if (!session) throw new Error('A session just created did not authenticate');
-    this.setCookie(response, token, session.lifetimeEndsAt);
+    this.cookie.set(response, token, session.lifetimeEndsAt);
     return sessionView(session);
   }
 
@@ -81,38 +80,16 @@ export class AuthController {
   @HttpCode(204)
   @Public()
   async logout(@Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    const token = this.cookieToken(request);
+    const token = this.cookie.read(request);
     const session = token ? await this.sessions.authenticate(token) : null;
     if (session) await this.sessions.revoke(session.id, 'logout');
-    response.clearCookie(this.config.session.cookieName, this.cookieOptions());
+    this.cookie.clear(response);
   }
 
   private async requireSession(request: Request): Promise<ActiveSession> {
-    const token = this.cookieToken(request);
+    const token = this.cookie.read(request);
     const session = token ? await this.sessions.authenticate(token) : null;
     if (!session) throw new AuthException('NOT_SIGNED_IN', 'You are not signed in.');
     return session;
-  }
-
-  private cookieToken(request: Request): string | undefined {
-    return (request.cookies as Record<string, string> | undefined)?.[
-      this.config.session.cookieName
-    ];
-  }
-
-  private cookieOptions() {
-    return {
-      httpOnly: true,
-      sameSite: 'lax' as const,
-      secure: this.config.session.secureCookie,
-      path: '/',
-    };
-  }
-
-  private setCookie(response: Response, token: string, expiresAt: Date) {
-    response.cookie(this.config.session.cookieName, token, {
-      ...this.cookieOptions(),
-      expires: expiresAt,
-    });
   }
 }

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { AppException } from './app-exception.js';
 
 export interface ApiErrorBody {
@@ -27,11 +27,19 @@ export class ApiExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('ApiExceptionFilter');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
+    const request = http.getRequest<Request>();
     const body = this.toBody(exception);
     if (body.statusCode >= 500) this.logger.error(exception);
     if (response.headersSent) return;
-    response.status(body.statusCode).json(body);
+    response.status(body.statusCode);
+    // Sign-in routes are visited by browsers (IdP redirects and form posts): they get a page.
+    if (request.path.startsWith('/auth/') && request.accepts(['json', 'html']) === 'html') {
+      response.type('html').send(errorPage(body));
+    } else {
+      response.json(body);
+    }
   }
 
   toBody(exception: unknown): ApiErrorBody {
@@ -60,4 +68,23 @@ export class ApiExceptionFilter implements ExceptionFilter {
       message: 'Something went wrong on our side.',
     };
   }
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
+}
+
+/** A plain page for a browser that ended on a failed sign-in: the message and its code. */
+export function errorPage(body: ApiErrorBody): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign-in problem</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 4rem auto; padding: 0 1rem">
+<h1>We could not sign you in</h1>
+<p id="message">${escapeHtml(body.message)}</p>
+<p style="color: #666">Error code: <code id="code">${escapeHtml(body.code)}</code></p>
+</body></html>`;
 }

@@ -31,6 +31,17 @@ const environmentSchema = z.object({
   LOGIN_MAX_FAILURES_PER_ACCOUNT: positiveInt.default(5),
   LOGIN_MAX_FAILURES_PER_IP: positiveInt.default(50),
   LOGIN_FAILURE_WINDOW_SECONDS: positiveInt.default(15 * 60),
+  OFFICE365_ISSUER: z
+    .url({ protocol: /^https?$/ })
+    .default('https://login.microsoftonline.com/common/v2.0'),
+  OFFICE365_CLIENT_ID: z.string().min(1).optional(),
+  OFFICE365_CLIENT_SECRET: z.string().min(1).optional(),
+  OFFICE365_ALLOWED_TENANTS: z
+    .string()
+    .regex(/^[0-9a-f-]+(,[0-9a-f-]+)*$/i, 'must be a comma-separated list of tenant ids')
+    .optional(),
+  SAML_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(600).default(60),
+  SAML_REQUEST_TTL_SECONDS: positiveInt.max(86_400).default(600),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -53,6 +64,15 @@ export interface AppConfig {
   session: { cookieName: string; secureCookie: boolean };
   invites: { ttlSeconds: number };
   loginThrottle: { maxPerAccount: number; maxPerIp: number; windowSeconds: number };
+  office365: {
+    issuer: string;
+    /** Undefined: Office365 sign-in is not configured on this deployment. */
+    clientId: string | undefined;
+    clientSecret: string | undefined;
+    /** Entra tenant ids allowed to sign in; empty = any tenant (multi-tenant app). */
+    allowedTenants: string[];
+  };
+  saml: { clockSkewSeconds: number; requestTtlSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -94,6 +114,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     else if (isPlaceholder(e.SECRET_KEY))
       problems.push('SECRET_KEY: looks like a placeholder; use a random value');
   }
+  if (e.OFFICE365_CLIENT_ID && !e.OFFICE365_CLIENT_SECRET) {
+    problems.push('OFFICE365_CLIENT_SECRET: required when OFFICE365_CLIENT_ID is set');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const publicUrl = stripTrailingSlash(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`);
@@ -126,6 +149,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
       maxPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
       windowSeconds: e.LOGIN_FAILURE_WINDOW_SECONDS,
+    },
+    office365: {
+      issuer: e.OFFICE365_ISSUER,
+      clientId: e.OFFICE365_CLIENT_ID,
+      clientSecret: e.OFFICE365_CLIENT_SECRET,
+      allowedTenants: (e.OFFICE365_ALLOWED_TENANTS ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((tenant) => tenant.toLowerCase()),
+    },
+    saml: {
+      clockSkewSeconds: e.SAML_CLOCK_SKEW_SECONDS,
+      requestTtlSeconds: e.SAML_REQUEST_TTL_SECONDS,
     },
   };
 }

@@ -1,0 +1,105 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { AuditActor } from '../common/actor.js';
+import { AuditService } from '../workspace/audit.service.js';
+import { DomainService } from '../workspace/domain.service.js';
+import { emailDomain, normalizeEmail } from '../workspace/email.js';
+import { Membership } from '../workspace/entities/membership.entity.js';
+import { User } from '../workspace/entities/user.entity.js';
+import type { Workspace } from '../workspace/entities/workspace.entity.js';
+import { MemberService } from '../workspace/member.service.js';
+import { SessionService } from './session/session.service.js';
+import type { SignInMethod } from './session/session.entity.js';
+import {
+  assertMembershipActiveOrThrow,
+  assertSignInMethodEnabledOrThrow,
+} from './sign-in-policy.js';
+
+/** The person an identity provider vouched for. */
+export interface ExternalIdentity {
+  email: string;
+  fullName?: string | null;
+}
+
+export interface ExternalSignInContext {
+  method: Exclude<SignInMethod, 'password'>;
+  /** Who vouched, for audit events (e.g. the SAML provider's name). */
+  actor: AuditActor;
+  /** Whether an unknown person may get an account just in time (SAML only). */
+  justInTime: boolean;
+  ipAddress?: string;
+  userAgent?: string;
+}
+
+export interface ExternalSignInResult {
+  token: string;
+  sessionId: string;
+  userId: string;
+  createdJustInTime: boolean;
+}
+
+/**
+ * What every identity-provider sign-in does once the IdP's answer is verified: the method is
+ * still enabled, the person is an active member (or may become one just in time: SAML, an email
+ * in a verified claimed domain, never under SCIM-only provisioning), then a session.
+ */
+@Injectable()
+export class ExternalSignInService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly sessions: SessionService,
+    private readonly members: MemberService,
+    private readonly domains: DomainService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async complete(
+    workspace: Workspace,
+    identity: ExternalIdentity,
+    context: ExternalSignInContext,
+  ): Promise<ExternalSignInResult> {
+    assertSignInMethodEnabledOrThrow(workspace.signInMethods, context.method);
+    const email = normalizeEmail(identity.email);
+    const user = await this.dataSource.getRepository(User).findOneBy({ email });
+    const membership = user
+      ? await this.dataSource
+          .getRepository(Membership)
+          .findOneBy({ workspaceId: workspace.id, userId: user.id })
+      : null;
+    const mayCreateJustInTime =
+      membership === null &&
+      context.justInTime &&
+      !workspace.scimOnlyProvisioning &&
+      (await this.domains.isVerifiedDomainOf(workspace.id, emailDomain(email)));
+    assertMembershipActiveOrThrow(membership, { mayCreateJustInTime });
+
+    return this.dataSource.transaction(async (tx) => {
+      let userId = user?.id;
+      if (!membership) {
+        const added = await this.members.addInTransaction(tx, workspace, {
+          email,
+          fullName: identity.fullName ?? undefined,
+          role: 'member',
+          source: context.method === 'saml' ? 'saml' : 'manual',
+          actor: context.actor,
+        });
+        userId = added.userId;
+      }
+      const { token, session } = await this.sessions.create(tx, {
+        workspaceId: workspace.id,
+        userId: userId!,
+        method: context.method,
+        ipAddress: context.ipAddress,
+        userAgent: context.userAgent,
+      });
+      await this.audit.record(tx, workspace.id, context.actor, {
+        action: 'session.created',
+        targetType: 'session',
+        targetId: session.id,
+        details: { method: context.method, userId, email, justInTime: !membership },
+      });
+      return { token, sessionId: session.id, userId: userId!, createdJustInTime: !membership };
+    });
+  }
+}

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Test } from '@nestjs/testing';
+import { Test, TestingModuleBuilder } from '@nestjs/testing';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module.js';
@@ -74,7 +74,15 @@ async function provisionDatabase(): Promise<{ url: string; drop: () => Promise<v
   };
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  /** Replaces providers before the app compiles, e.g. `(b) => b.overrideProvider(X).useValue(y)`. */
+  overrides?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+}
+
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: TestAppOptions = {},
+): Promise<TestApp> {
   const database = await provisionDatabase();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -88,12 +96,12 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     ...env,
   });
   const dns = new FakeDnsResolver();
-  const moduleRef = await Test.createTestingModule({
+  const builder = Test.createTestingModule({
     imports: [AppModule.forRoot({ config, databaseUrl: database.url })],
   })
     .overrideProvider(DNS_RESOLVER)
-    .useValue(dns)
-    .compile();
+    .useValue(dns);
+  const moduleRef = await (options.overrides?.(builder) ?? builder).compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
   configureApp(app, config);
   await app.init();

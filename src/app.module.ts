@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import { AuthModule } from './auth/auth.module.js';
+import { SamlModule } from './auth/saml/saml.module.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
 import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/configuration.js';
@@ -50,6 +51,7 @@ export class AppModule {
         HealthModule,
         WorkspaceModule,
         AuthModule,
+        SamlModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ApiExceptionFilter },

@@ -11,6 +11,16 @@ export const AuthErrorStatus = {
   INVALID_CREDENTIALS: 401,
   TOO_MANY_ATTEMPTS: 429,
   NOT_SIGNED_IN: 401,
+  // Office365 (OpenID Connect). Not configured = the deployment has no such route: 404, not a
+  // transient 503 (retrying will not help); an unreachable Microsoft is the 503.
+  OFFICE365_NOT_CONFIGURED: 404,
+  OFFICE365_UNAVAILABLE: 503,
+  OFFICE365_TENANT_NOT_ALLOWED: 403,
+  OIDC_FLOW_INVALID: 400,
+  OIDC_STATE_MISMATCH: 400,
+  OIDC_IDP_ERROR: 400,
+  OIDC_CALLBACK_FAILED: 400,
+  OIDC_NO_EMAIL: 400,
 } as const satisfies Record<string, number>;
 export type AuthErrorCode = keyof typeof AuthErrorStatus;
 

@@ -5,17 +5,23 @@ import { AccessGuard } from './access.guard.js';
 import { AuthController } from './auth.controller.js';
 import { ExternalSignInService } from './external-sign-in.service.js';
 import { LoginThrottleService } from './login-throttle.service.js';
+import { oidcFetchProvider } from './office365/oidc-fetch.js';
+import { Office365Controller } from './office365/office365.controller.js';
+import { Office365Service } from './office365/office365.service.js';
 import { PasswordSignInService } from './password-sign-in.service.js';
 import { SessionModule } from './session/session.module.js';
 
 @Module({
   imports: [WorkspaceModule, SessionModule],
-  controllers: [AuthController],
+  controllers: [AuthController, Office365Controller],
   providers: [
     PasswordSignInService,
     ExternalSignInService,
     LoginThrottleService,
+    Office365Service,
+    oidcFetchProvider,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],
+  exports: [ExternalSignInService],
 })
 export class AuthModule {}

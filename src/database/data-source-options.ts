@@ -1,5 +1,6 @@
 import type { DataSourceOptions } from 'typeorm';
 import { migrations } from '../../migrations/index.js';
+import { SamlProvider } from '../auth/saml/saml-provider.entity.js';
 import { Session } from '../auth/session/session.entity.js';
 import { AuditEvent } from '../workspace/entities/audit-event.entity.js';
 import { ClaimedDomain } from '../workspace/entities/claimed-domain.entity.js';
@@ -19,6 +20,7 @@ export const entities = [
   ClaimedDomain,
   AuditEvent,
   Session,
+  SamlProvider,
 ];
 
 export function dataSourceOptions(url: string, poolSize: number): DataSourceOptions {

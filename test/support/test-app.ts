@@ -102,7 +102,10 @@ export async function startTestApp(
     .overrideProvider(DNS_RESOLVER)
     .useValue(dns);
   const moduleRef = await (options.overrides?.(builder) ?? builder).compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+  // TEST_LOGS=1 shows the app's logs (errors behind a 500, for one).
+  const app = moduleRef.createNestApplication<NestExpressApplication>({
+    logger: process.env.TEST_LOGS ? ['error', 'warn'] : false,
+  });
   configureApp(app, config);
   await app.init();
   const dataSource = app.get(DataSource);

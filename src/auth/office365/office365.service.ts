@@ -1,0 +1,461 @@
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { CookieOptions, Request, Response } from 'express';
+import {
+  allowInsecureRequests,
+  authorizationCodeGrant,
+  buildAuthorizationUrl,
+  calculatePKCECodeChallenge,
+  ClientError,
+  Configuration,
+  customFetch,
+  discovery,
+  randomNonce,
+  randomPKCECodeVerifier,
+  randomState,
+} from 'openid-client';
+import { DataSource } from 'typeorm';
+import type { AuditActor } from '../../common/actor.js';
+import { AppException } from '../../common/app-exception.js';
+import { safeEqual } from '../../common/secret-tokens.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import type { AppConfig } from '../../config/configuration.js';
+import { AuditService } from '../../workspace/audit.service.js';
+import { normalizeEmail } from '../../workspace/email.js';
+import type { Workspace } from '../../workspace/entities/workspace.entity.js';
+import { WorkspaceException } from '../../workspace/workspace.errors.js';
+import { WorkspaceService } from '../../workspace/workspace.service.js';
+import { AuthException } from '../auth.errors.js';
+import { ExternalSignInService } from '../external-sign-in.service.js';
+import { safeRedirect } from '../redirect.js';
+import { SessionService } from '../session/session.service.js';
+import { assertSignInMethodEnabledOrThrow } from '../sign-in-policy.js';
+import { OIDC_FETCH, type OidcFetch } from './oidc-fetch.js';
+
+export const OFFICE365_FLOW_COOKIE = 'gatehouse_office365_flow';
+export const OFFICE365_FLOW_COOKIE_PATH = '/auth/office365';
+/** How long a person has between leaving for Microsoft and coming back. */
+export const OFFICE365_FLOW_TTL_SECONDS = 10 * 60;
+const SCOPE = 'openid profile email';
+const DISCOVERY_TIMEOUT_SECONDS = 10;
+const FLOW_COOKIE_KEY_PURPOSE = 'gatehouse office365 oidc flow cookie v1';
+
+/** What the browser carries (sealed) between the login redirect and the callback. */
+interface FlowState {
+  v: 1;
+  workspaceId: string;
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+  redirect: string;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+}
+
+export interface Office365RequestContext {
+  ipAddress: string;
+  userAgent?: string;
+}
+
+export interface Office365SignIn {
+  token: string;
+  lifetimeEndsAt: Date;
+  redirect: string;
+}
+
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function asString(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+function looksLikeEmail(value: string | undefined): value is string {
+  return value !== undefined && value.length <= 254 && EMAIL_PATTERN.test(value);
+}
+
+/**
+ * The person's email from ID token claims: `email`, else `preferred_username` (the UPN, an email
+ * in practice) when it looks like one. An `email` Microsoft flags as not domain-verified
+ * (`xms_edov: false`) is ignored: anyone administering a tenant may type any address there.
+ */
+export function emailFromClaims(claims: Record<string, unknown>): string | undefined {
+  const email = asString(claims.email);
+  if (looksLikeEmail(email) && claims.xms_edov !== false) return normalizeEmail(email);
+  const username = asString(claims.preferred_username);
+  if (looksLikeEmail(username)) return normalizeEmail(username);
+  return undefined;
+}
+
+/** True for failures to reach the provider at all (network, DNS, timeout), not its answers. */
+function isUnreachable(error: unknown): boolean {
+  if (error instanceof ClientError) return error.code === 'OAUTH_TIMEOUT';
+  // fetch() rejects with a plain TypeError ("fetch failed"); openid-client's argument errors
+  // are TypeErrors too, but carry an ERR_* code.
+  return error instanceof TypeError && !('code' in error);
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  return `${error.message}${cause}`.slice(0, 500);
+}
+
+/** The `error` of an authorization response, restricted to its RFC 6749 alphabet. */
+function sanitizeIdpError(value: string): string {
+  return value.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '').slice(0, 64) || 'unknown_error';
+}
+
+function idpErrorMessage(error: string): string {
+  switch (error) {
+    case 'access_denied':
+      return 'The sign-in was cancelled or refused at Microsoft. Please try again or check with your administrator.';
+    case 'consent_required':
+    case 'interaction_required':
+    case 'login_required':
+      return 'Microsoft needs your consent or a fresh sign-in before you can continue. Please try again or check with your administrator.';
+    case 'temporarily_unavailable':
+    case 'server_error':
+      return 'Microsoft could not sign you in right now. Please try again in a moment.';
+    default:
+      return `Microsoft could not sign you in (${error}). Please try again or check with your administrator.`;
+  }
+}
+
+/**
+ * Office365 (Microsoft Entra ID) sign-in: OpenID Connect authorization code flow with PKCE,
+ * state and nonce through openid-client. The flow's secrets travel in a short-lived cookie
+ * sealed with AES-256-GCM, so the browser can neither read nor forge them and no server-side
+ * storage is needed. Multi-tenant issuers (`/common/v2.0`, whose discovery document says
+ * `{tenantid}`) are validated by openid-client against each ID token's `tid`.
+ */
+@Injectable()
+export class Office365Service {
+  private readonly logger = new Logger(Office365Service.name);
+  private readonly flowKey: Buffer;
+  private configuration: Promise<Configuration> | null = null;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(OIDC_FETCH) private readonly fetchImpl: OidcFetch,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly workspaces: WorkspaceService,
+    private readonly externalSignIn: ExternalSignInService,
+    private readonly sessions: SessionService,
+    private readonly audit: AuditService,
+  ) {
+    this.flowKey = Buffer.from(
+      hkdfSync('sha256', config.secretKey, 'gatehouse', FLOW_COOKIE_KEY_PURPOSE, 32),
+    );
+    // Refuse to start rather than send codes and client secrets over plain HTTP.
+    const problem = this.insecureIssuerProblem();
+    if (problem) throw new Error(problem);
+  }
+
+  get configured(): boolean {
+    return this.config.office365.clientId !== undefined;
+  }
+
+  get redirectUri(): string {
+    return `${this.config.http.publicUrl}/auth/office365/callback`;
+  }
+
+  /** Step 1: where to send the browser, and the sealed flow state to keep in its cookie. */
+  async startLogin(input: {
+    workspace: string;
+    redirect?: string;
+  }): Promise<{ authorizationUrl: string; flowCookie: string }> {
+    this.assertConfigured();
+    const workspace = await this.workspaces.findByIdOrSlug(input.workspace);
+    if (!workspace) throw new WorkspaceException('WORKSPACE_NOT_FOUND', 'No such workspace.');
+    assertSignInMethodEnabledOrThrow(workspace.signInMethods, 'office365');
+    const configuration = await this.discover();
+
+    const flow: FlowState = {
+      v: 1,
+      workspaceId: workspace.id,
+      state: randomState(),
+      nonce: randomNonce(),
+      codeVerifier: randomPKCECodeVerifier(),
+      redirect: safeRedirect(input.redirect, this.config.http.frontendUrl),
+      expiresAt: Date.now() + OFFICE365_FLOW_TTL_SECONDS * 1000,
+    };
+    const authorizationUrl = buildAuthorizationUrl(configuration, {
+      redirect_uri: this.redirectUri,
+      scope: SCOPE,
+      response_type: 'code',
+      code_challenge: await calculatePKCECodeChallenge(flow.codeVerifier),
+      code_challenge_method: 'S256',
+      state: flow.state,
+      nonce: flow.nonce,
+    });
+    return { authorizationUrl: authorizationUrl.href, flowCookie: this.seal(flow) };
+  }
+
+  /**
+   * Step 2: the browser is back from Microsoft with `code` and `state` (or `error`). Verifies the
+   * answer against the flow cookie, exchanges the code, checks tenant and email, then signs in.
+   * Every refusal once the workspace is known is audited as `auth.sign_in_failed`.
+   */
+  async completeLogin(
+    query: URLSearchParams,
+    flowCookie: string | undefined,
+    context: Office365RequestContext,
+  ): Promise<Office365SignIn> {
+    this.assertConfigured();
+    const flow = flowCookie ? this.open(flowCookie) : null;
+    if (!flow) {
+      throw new AuthException(
+        'OIDC_FLOW_INVALID',
+        'This sign-in attempt has expired or was started in another browser. Please start again.',
+      );
+    }
+    const workspace = await this.workspaces.findByIdOrSlug(flow.workspaceId);
+    if (!workspace) throw new WorkspaceException('WORKSPACE_NOT_FOUND', 'No such workspace.');
+
+    const auditDetails: Record<string, unknown> = {};
+    const actor = this.actor(context);
+    try {
+      this.assertStateAndNoIdpError(query, flow, auditDetails);
+      assertSignInMethodEnabledOrThrow(workspace.signInMethods, 'office365');
+
+      const claims = await this.exchangeCode(query, flow, auditDetails);
+      const tenantId = asString(claims.tid)?.toLowerCase();
+      if (tenantId) auditDetails.tenantId = tenantId;
+      const email = emailFromClaims(claims);
+      if (email) auditDetails.email = email;
+      const allowed = this.config.office365.allowedTenants;
+      if (allowed.length > 0 && (!tenantId || !allowed.includes(tenantId))) {
+        throw new AuthException(
+          'OFFICE365_TENANT_NOT_ALLOWED',
+          'Your Microsoft organization is not allowed to sign in here. Please check with your administrator.',
+        );
+      }
+      if (!email) {
+        throw new AuthException(
+          'OIDC_NO_EMAIL',
+          'Microsoft did not share an email address for your account, so we cannot tell who you are. Please check with your administrator.',
+        );
+      }
+
+      // The code exchange took a round trip: decide on the workspace as it is now.
+      const current = await this.workspaces.findByIdOrSlug(workspace.id);
+      if (!current) throw new WorkspaceException('WORKSPACE_NOT_FOUND', 'No such workspace.');
+      const result = await this.externalSignIn.complete(
+        current,
+        { email, fullName: asString(claims.name) ?? null },
+        {
+          method: 'office365',
+          actor,
+          justInTime: false,
+          ipAddress: context.ipAddress,
+          userAgent: context.userAgent,
+        },
+      );
+      const session = await this.sessions.authenticate(result.token);
+      if (!session) throw new Error('A session just created did not authenticate');
+      return {
+        token: result.token,
+        lifetimeEndsAt: session.lifetimeEndsAt,
+        redirect: safeRedirect(flow.redirect, this.config.http.frontendUrl),
+      };
+    } catch (error) {
+      await this.recordFailure(workspace, actor, error, auditDetails);
+      throw error;
+    }
+  }
+
+  setFlowCookie(response: Response, sealed: string): void {
+    response.cookie(OFFICE365_FLOW_COOKIE, sealed, {
+      ...this.flowCookieOptions(),
+      maxAge: OFFICE365_FLOW_TTL_SECONDS * 1000,
+    });
+  }
+
+  readFlowCookie(request: Request): string | undefined {
+    const cookies = request.cookies as Record<string, string> | undefined;
+    return cookies?.[OFFICE365_FLOW_COOKIE];
+  }
+
+  clearFlowCookie(response: Response): void {
+    response.clearCookie(OFFICE365_FLOW_COOKIE, this.flowCookieOptions());
+  }
+
+  private flowCookieOptions(): CookieOptions {
+    return {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: this.config.session.secureCookie,
+      path: OFFICE365_FLOW_COOKIE_PATH,
+    };
+  }
+
+  private assertConfigured(): void {
+    if (!this.configured) {
+      throw new AuthException(
+        'OFFICE365_NOT_CONFIGURED',
+        'Sign-in with Office365 is not set up on this server.',
+      );
+    }
+  }
+
+  private insecureIssuerProblem(): string | null {
+    if (!this.configured || this.config.nodeEnv !== 'production') return null;
+    if (new URL(this.config.office365.issuer).protocol === 'https:') return null;
+    return `OFFICE365_ISSUER must be an https URL in production (got ${this.config.office365.issuer}).`;
+  }
+
+  /** The provider's metadata, discovered on first use and kept; a failed attempt is retried. */
+  private discover(): Promise<Configuration> {
+    if (!this.configuration) {
+      const attempt = this.runDiscovery();
+      this.configuration = attempt;
+      attempt.catch(() => {
+        if (this.configuration === attempt) this.configuration = null;
+      });
+    }
+    return this.configuration;
+  }
+
+  private async runDiscovery(): Promise<Configuration> {
+    const { issuer, clientId, clientSecret } = this.config.office365;
+    const problem = this.insecureIssuerProblem();
+    if (problem) throw new Error(problem);
+    const server = new URL(issuer);
+    const insecure = server.protocol === 'http:';
+    try {
+      return await discovery(server, clientId!, clientSecret, undefined, {
+        [customFetch]: this.fetchImpl,
+        timeout: DISCOVERY_TIMEOUT_SECONDS,
+        // Plain HTTP only for a local provider outside production (refused above otherwise).
+        execute: insecure ? [allowInsecureRequests] : [],
+      });
+    } catch (error) {
+      this.logger.warn(`OpenID discovery of ${issuer} failed: ${describe(error)}`);
+      throw new AuthException(
+        'OFFICE365_UNAVAILABLE',
+        'Microsoft sign-in is unavailable right now. Please try again in a moment.',
+      );
+    }
+  }
+
+  private assertStateAndNoIdpError(
+    query: URLSearchParams,
+    flow: FlowState,
+    auditDetails: Record<string, unknown>,
+  ): void {
+    const state = query.get('state');
+    const error = query.get('error');
+    // An IdP error without state is still shown (nothing is signed in either way).
+    if (state !== null ? !safeEqual(state, flow.state) : error === null) {
+      throw new AuthException(
+        'OIDC_STATE_MISMATCH',
+        'This answer from Microsoft does not belong to the sign-in started in this browser. Please start again.',
+      );
+    }
+    if (error !== null) {
+      const idpError = sanitizeIdpError(error);
+      const description = query.get('error_description')?.slice(0, 500);
+      auditDetails.idpError = idpError;
+      if (description) auditDetails.idpErrorDescription = description;
+      const aadsts = description ? /\bAADSTS\d{4,6}\b/.exec(description)?.[0] : undefined;
+      throw new AuthException('OIDC_IDP_ERROR', idpErrorMessage(idpError), {
+        idpError,
+        ...(aadsts ? { idpErrorCode: aadsts } : {}),
+      });
+    }
+  }
+
+  private async exchangeCode(
+    query: URLSearchParams,
+    flow: FlowState,
+    auditDetails: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    const configuration = await this.discover();
+    // The URL Microsoft redirected to, as registered: PUBLIC_URL, not whatever Host came in.
+    const currentUrl = new URL(this.redirectUri);
+    currentUrl.search = query.toString();
+    try {
+      const tokens = await authorizationCodeGrant(configuration, currentUrl, {
+        pkceCodeVerifier: flow.codeVerifier,
+        expectedState: flow.state,
+        expectedNonce: flow.nonce,
+        idTokenExpected: true,
+      });
+      const claims = tokens.claims();
+      if (!claims) throw new Error('no ID token claims');
+      return claims as Record<string, unknown>;
+    } catch (error) {
+      auditDetails.error = describe(error);
+      if (isUnreachable(error)) {
+        this.logger.warn(`Office365 token endpoint unreachable: ${describe(error)}`);
+        throw new AuthException(
+          'OFFICE365_UNAVAILABLE',
+          'Microsoft sign-in is unavailable right now. Please try again in a moment.',
+        );
+      }
+      this.logger.warn(`Office365 callback refused: ${describe(error)}`);
+      throw new AuthException(
+        'OIDC_CALLBACK_FAILED',
+        'The answer from Microsoft could not be verified. Please try signing in again.',
+      );
+    }
+  }
+
+  private actor(context: Office365RequestContext): AuditActor {
+    return { channel: 'auth', type: 'idp', label: 'Office365', ipAddress: context.ipAddress };
+  }
+
+  /** Outside any transaction; never hides the refusal itself if the write fails. */
+  private async recordFailure(
+    workspace: Workspace,
+    actor: AuditActor,
+    error: unknown,
+    auditDetails: Record<string, unknown>,
+  ): Promise<void> {
+    const reason = error instanceof AppException ? error.code : 'INTERNAL_ERROR';
+    try {
+      await this.audit.record(this.dataSource.manager, workspace.id, actor, {
+        action: 'auth.sign_in_failed',
+        details: { method: 'office365', reason, ...auditDetails },
+      });
+    } catch (auditError) {
+      this.logger.error(`Could not record a failed Office365 sign-in: ${describe(auditError)}`);
+    }
+  }
+
+  /** AES-256-GCM under a key derived (HKDF) from SECRET_KEY for this purpose only. */
+  private seal(flow: FlowState): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.flowKey, iv);
+    cipher.setAAD(Buffer.from(OFFICE365_FLOW_COOKIE));
+    const data = Buffer.concat([cipher.update(JSON.stringify(flow), 'utf8'), cipher.final()]);
+    return Buffer.concat([iv, cipher.getAuthTag(), data]).toString('base64url');
+  }
+
+  /** The flow state, or null when the cookie was not sealed here, is malformed or expired. */
+  private open(sealed: string): FlowState | null {
+    let flow: Partial<FlowState>;
+    try {
+      const raw = Buffer.from(sealed, 'base64url');
+      if (raw.length < 29) return null;
+      const decipher = createDecipheriv('aes-256-gcm', this.flowKey, raw.subarray(0, 12));
+      decipher.setAAD(Buffer.from(OFFICE365_FLOW_COOKIE));
+      decipher.setAuthTag(raw.subarray(12, 28));
+      const json = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]);
+      flow = JSON.parse(json.toString('utf8')) as Partial<FlowState>;
+    } catch {
+      return null;
+    }
+    const valid =
+      flow.v === 1 &&
+      typeof flow.workspaceId === 'string' &&
+      typeof flow.state === 'string' &&
+      typeof flow.nonce === 'string' &&
+      typeof flow.codeVerifier === 'string' &&
+      typeof flow.redirect === 'string' &&
+      typeof flow.expiresAt === 'number' &&
+      flow.expiresAt > Date.now();
+    return valid ? (flow as FlowState) : null;
+  }
+}

@@ -1,0 +1,87 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsOptional,
+  IsString,
+  IsUrl,
+  MaxLength,
+  MinLength,
+} from 'class-validator';
+
+const URL_OPTIONS = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
+
+export class SamlProviderFieldsDto {
+  @ApiPropertyOptional({ example: 'https://idp.example.com/entity' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(1024)
+  idpEntityId?: string;
+
+  @ApiPropertyOptional({ example: 'https://idp.example.com/sso/saml' })
+  @IsOptional()
+  @IsUrl(URL_OPTIONS, { message: 'idpSsoUrl must be an http(s) URL' })
+  @MaxLength(2048)
+  idpSsoUrl?: string;
+
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'PEM certificates of the IdP signing keys (several during a rollover)',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(5)
+  @IsString({ each: true })
+  @MaxLength(16_384, { each: true })
+  idpCertificates?: string[];
+
+  @ApiPropertyOptional({ description: 'IdP metadata XML, instead of the three fields above' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1_000_000)
+  metadataXml?: string;
+
+  @ApiPropertyOptional({ default: true })
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+
+  @ApiPropertyOptional({
+    default: true,
+    description: 'Accept unsolicited (IdP-initiated) responses',
+  })
+  @IsOptional()
+  @IsBoolean()
+  allowIdpInitiated?: boolean;
+
+  @ApiPropertyOptional({ default: false, description: 'Sign our AuthnRequests' })
+  @IsOptional()
+  @IsBoolean()
+  signAuthnRequests?: boolean;
+
+  @ApiPropertyOptional({ default: false, description: 'Ask the IdP to encrypt assertions' })
+  @IsOptional()
+  @IsBoolean()
+  wantEncryptedAssertions?: boolean;
+}
+
+export class CreateSamlProviderDto extends SamlProviderFieldsDto {
+  @ApiProperty({ example: 'Okta' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  name: string;
+}
+
+export class UpdateSamlProviderDto extends SamlProviderFieldsDto {
+  @ApiPropertyOptional({ example: 'Okta (production)' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  name?: string;
+}

@@ -1,0 +1,310 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { AuditActor } from '../../common/actor.js';
+import { isUuid } from '../../common/ids.js';
+import { randomToken } from '../../common/secret-tokens.js';
+import { SecretBox } from '../../common/secret-box.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import type { AppConfig } from '../../config/configuration.js';
+import { isUniqueViolation } from '../../database/database-errors.js';
+import { AuditService } from '../../workspace/audit.service.js';
+import type { SamlProviderFieldsDto } from './dto/saml-provider.dto.js';
+import {
+  CertificateSummary,
+  generateSpKeyPair,
+  InvalidCertificateError,
+  normalizeCertificate,
+  summarizeCertificate,
+} from './saml-certificates.js';
+import { assertHttpUrl, InvalidMetadataError, parseIdpMetadata } from './saml-metadata.js';
+import { SamlBinding, SamlProvider } from './saml-provider.entity.js';
+import { samlUrls } from './saml-urls.js';
+import { SamlException } from './saml.errors.js';
+
+export interface SamlProviderView {
+  id: string;
+  name: string;
+  enabled: boolean;
+  idpEntityId: string;
+  idpSsoUrl: string;
+  idpSsoBinding: SamlBinding;
+  idpCertificates: (CertificateSummary & { pem: string })[];
+  allowIdpInitiated: boolean;
+  signAuthnRequests: boolean;
+  wantEncryptedAssertions: boolean;
+  providerToken: string;
+  acsUrl: string;
+  spEntityId: string;
+  spMetadataUrl: string;
+  loginUrl: string;
+  spCertificate: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+type IdpFields = Pick<
+  SamlProvider,
+  'idpEntityId' | 'idpSsoUrl' | 'idpSsoBinding' | 'idpCertificates'
+>;
+
+const notFound = () =>
+  new SamlException('SAML_PROVIDER_NOT_FOUND', 'No such SAML provider in this workspace.');
+
+/** SAML providers of a workspace: any number, each with its own URLs, token and SP key pair. */
+@Injectable()
+export class SamlProviderService {
+  private readonly keyBox: SecretBox;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly audit: AuditService,
+  ) {
+    this.keyBox = new SecretBox(config.secretKey, 'saml-sp-private-key');
+  }
+
+  view(provider: SamlProvider): SamlProviderView {
+    return {
+      id: provider.id,
+      name: provider.name,
+      enabled: provider.enabled,
+      idpEntityId: provider.idpEntityId,
+      idpSsoUrl: provider.idpSsoUrl,
+      idpSsoBinding: provider.idpSsoBinding,
+      idpCertificates: provider.idpCertificates.map((pem) => ({
+        ...summarizeCertificate(pem),
+        pem,
+      })),
+      allowIdpInitiated: provider.allowIdpInitiated,
+      signAuthnRequests: provider.signAuthnRequests,
+      wantEncryptedAssertions: provider.wantEncryptedAssertions,
+      providerToken: provider.providerToken,
+      ...samlUrls(this.config.http.publicUrl, provider.providerToken),
+      spCertificate: provider.spCertificate,
+      createdAt: provider.createdAt,
+      updatedAt: provider.updatedAt,
+    };
+  }
+
+  async list(workspaceId: string): Promise<SamlProvider[]> {
+    return this.dataSource.getRepository(SamlProvider).find({
+      where: { workspaceId },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+  }
+
+  async get(workspaceId: string, id: string): Promise<SamlProvider> {
+    const provider = isUuid(id)
+      ? await this.dataSource
+          .getRepository(SamlProvider)
+          .findOneBy({ workspaceId, id: id.toLowerCase() })
+      : null;
+    if (!provider) throw notFound();
+    return provider;
+  }
+
+  /** The provider a token names (with its sealed key), for the sign-in routes. */
+  async findByToken(token: string): Promise<SamlProvider | null> {
+    if (!/^[A-Za-z0-9_-]{16,64}$/.test(token)) return null;
+    return this.dataSource
+      .getRepository(SamlProvider)
+      .createQueryBuilder('p')
+      .addSelect('p.spPrivateKeySealed')
+      .where('p.provider_token = :token', { token })
+      .getOne();
+  }
+
+  spPrivateKey(provider: SamlProvider): string {
+    const key = this.keyBox.open(provider.spPrivateKeySealed);
+    if (!key)
+      throw new Error(
+        `The SP key of SAML provider ${provider.id} cannot be opened (SECRET_KEY changed?)`,
+      );
+    return key;
+  }
+
+  async create(
+    workspaceId: string,
+    input: SamlProviderFieldsDto & { name: string },
+    actor: AuditActor,
+  ): Promise<SamlProvider> {
+    const idp = this.idpFieldsFrom(input, null);
+    const providerToken = randomToken(24);
+    const keys = await generateSpKeyPair(`Gatehouse SAML SP ${providerToken.slice(0, 8)}`);
+    return this.dataSource.transaction(async (tx) => {
+      let provider: SamlProvider;
+      try {
+        provider = await tx.save(
+          tx.create(SamlProvider, {
+            workspaceId,
+            name: input.name.trim(),
+            providerToken,
+            ...idp,
+            enabled: input.enabled ?? true,
+            allowIdpInitiated: input.allowIdpInitiated ?? true,
+            signAuthnRequests: input.signAuthnRequests ?? false,
+            wantEncryptedAssertions: input.wantEncryptedAssertions ?? false,
+            spPrivateKeySealed: this.keyBox.seal(keys.privateKeyPem),
+            spCertificate: keys.certificatePem,
+          }),
+        );
+      } catch (error) {
+        throw this.translate(error, input.name);
+      }
+      await this.audit.record(tx, workspaceId, actor, {
+        action: 'saml_provider.created',
+        targetType: 'saml_provider',
+        targetId: provider.id,
+        after: auditSnapshot(provider),
+      });
+      return provider;
+    });
+  }
+
+  async update(
+    workspaceId: string,
+    id: string,
+    input: SamlProviderFieldsDto & { name?: string },
+    actor: AuditActor,
+  ): Promise<SamlProvider> {
+    const current = await this.get(workspaceId, id);
+    const idp = this.idpFieldsFrom(input, current);
+    return this.dataSource.transaction(async (tx) => {
+      const before = auditSnapshot(current);
+      const changes: Partial<SamlProvider> = {
+        ...idp,
+        ...(input.name !== undefined && { name: input.name.trim() }),
+        ...(input.enabled !== undefined && { enabled: input.enabled }),
+        ...(input.allowIdpInitiated !== undefined && {
+          allowIdpInitiated: input.allowIdpInitiated,
+        }),
+        ...(input.signAuthnRequests !== undefined && {
+          signAuthnRequests: input.signAuthnRequests,
+        }),
+        ...(input.wantEncryptedAssertions !== undefined && {
+          wantEncryptedAssertions: input.wantEncryptedAssertions,
+        }),
+      };
+      try {
+        await tx.update(SamlProvider, { id: current.id, workspaceId }, changes);
+      } catch (error) {
+        throw this.translate(error, input.name ?? current.name);
+      }
+      const updated = await tx.findOneByOrFail(SamlProvider, { id: current.id });
+      await this.audit.record(tx, workspaceId, actor, {
+        action: 'saml_provider.updated',
+        targetType: 'saml_provider',
+        targetId: current.id,
+        before,
+        after: auditSnapshot(updated),
+      });
+      return updated;
+    });
+  }
+
+  async remove(workspaceId: string, id: string, actor: AuditActor): Promise<void> {
+    const provider = await this.get(workspaceId, id);
+    await this.dataSource.transaction(async (tx) => {
+      await tx.delete(SamlProvider, { id: provider.id, workspaceId });
+      await this.audit.record(tx, workspaceId, actor, {
+        action: 'saml_provider.deleted',
+        targetType: 'saml_provider',
+        targetId: provider.id,
+        before: auditSnapshot(provider),
+      });
+    });
+  }
+
+  /**
+   * The IdP fields from either `metadataXml` or the explicit fields (on update: merged into the
+   * current ones). Throws 400s that say which input is wrong.
+   */
+  private idpFieldsFrom(
+    input: SamlProviderFieldsDto,
+    current: SamlProvider | null,
+  ): Partial<IdpFields> {
+    const explicit = [input.idpEntityId, input.idpSsoUrl, input.idpCertificates].filter(
+      (v) => v !== undefined,
+    ).length;
+    if (input.metadataXml !== undefined) {
+      if (explicit > 0) {
+        throw new SamlException(
+          'SAML_INVALID_PROVIDER_INPUT',
+          'Give either metadataXml or idpEntityId, idpSsoUrl and idpCertificates, not both.',
+        );
+      }
+      try {
+        const metadata = parseIdpMetadata(input.metadataXml);
+        return {
+          idpEntityId: metadata.entityId,
+          idpSsoUrl: metadata.ssoUrl,
+          idpSsoBinding: metadata.ssoBinding,
+          idpCertificates: metadata.certificates,
+        };
+      } catch (error) {
+        if (error instanceof InvalidMetadataError || error instanceof InvalidCertificateError) {
+          throw new SamlException('SAML_INVALID_METADATA', error.message);
+        }
+        throw error;
+      }
+    }
+    if (current === null && explicit < 3) {
+      throw new SamlException(
+        'SAML_INVALID_PROVIDER_INPUT',
+        'Give metadataXml, or all of idpEntityId, idpSsoUrl and idpCertificates.',
+      );
+    }
+    const fields: Partial<IdpFields> = {};
+    if (input.idpEntityId !== undefined) fields.idpEntityId = input.idpEntityId.trim();
+    if (input.idpSsoUrl !== undefined) {
+      try {
+        assertHttpUrl(input.idpSsoUrl, 'idpSsoUrl');
+      } catch (error) {
+        throw new SamlException('SAML_INVALID_PROVIDER_INPUT', (error as Error).message);
+      }
+      fields.idpSsoUrl = input.idpSsoUrl;
+      fields.idpSsoBinding = 'HTTP-Redirect';
+    }
+    if (input.idpCertificates !== undefined) {
+      try {
+        fields.idpCertificates = [
+          ...new Set(
+            input.idpCertificates.map((c, i) => normalizeCertificate(c, `idpCertificates[${i}]`)),
+          ),
+        ];
+      } catch (error) {
+        if (error instanceof InvalidCertificateError) {
+          throw new SamlException('SAML_INVALID_CERTIFICATE', error.message);
+        }
+        throw error;
+      }
+    }
+    return fields;
+  }
+
+  private translate(error: unknown, name: string): unknown {
+    if (isUniqueViolation(error, 'saml_providers_name_key')) {
+      return new SamlException(
+        'SAML_PROVIDER_NAME_TAKEN',
+        `A SAML provider named "${name}" already exists in this workspace.`,
+      );
+    }
+    return error;
+  }
+}
+
+function auditSnapshot(provider: SamlProvider): Record<string, unknown> {
+  return {
+    name: provider.name,
+    enabled: provider.enabled,
+    idpEntityId: provider.idpEntityId,
+    idpSsoUrl: provider.idpSsoUrl,
+    idpCertificateFingerprints: provider.idpCertificates.map(
+      (pem) => summarizeCertificate(pem).fingerprintSha256,
+    ),
+    allowIdpInitiated: provider.allowIdpInitiated,
+    signAuthnRequests: provider.signAuthnRequests,
+    wantEncryptedAssertions: provider.wantEncryptedAssertions,
+  };
+}

@@ -1,0 +1,273 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Profile } from '@node-saml/node-saml';
+import { MultiSamlStrategy, type PassportSamlConfig } from '@node-saml/passport-saml';
+import type { Request, Response } from 'express';
+import { Passport, type Strategy } from 'passport';
+import { DataSource } from 'typeorm';
+import type { AuditActor } from '../../common/actor.js';
+import { AppException } from '../../common/app-exception.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import type { AppConfig } from '../../config/configuration.js';
+import { AuditService } from '../../workspace/audit.service.js';
+import type { Workspace } from '../../workspace/entities/workspace.entity.js';
+import { WorkspaceService } from '../../workspace/workspace.service.js';
+import { ExternalSignInService, ExternalSignInResult } from '../external-sign-in.service.js';
+import { assertSignInMethodEnabledOrThrow } from '../sign-in-policy.js';
+import { identityFromProfile } from './saml-identity.js';
+import type { SamlProvider } from './saml-provider.entity.js';
+import { SamlProviderService } from './saml-provider.service.js';
+import { SamlRequestCache } from './saml-request-cache.js';
+import {
+  checkAssertion,
+  checkResponseEnvelope,
+  decodeSamlResponse,
+} from './saml-response-checks.js';
+import { samlUrls } from './saml-urls.js';
+import { SamlErrorCode, SamlException } from './saml.errors.js';
+
+const STRATEGY = 'gatehouse-saml';
+
+interface SamlRequest extends Request {
+  samlProvider?: SamlProvider;
+}
+
+/** node-saml's error messages → our stable codes. Anything else is a malformed response. */
+const NODE_SAML_ERRORS: [RegExp, SamlErrorCode][] = [
+  [/signature|multiple assertions|Cannot obtain assertion/i, 'SAML_SIGNATURE_INVALID'],
+  [/InResponseTo is missing/i, 'SAML_IDP_INITIATED_NOT_ALLOWED'],
+  [/InResponseTo|subjectInResponseTo/i, 'SAML_UNKNOWN_REQUEST'],
+  [/audience|AudienceRestriction/i, 'SAML_AUDIENCE_MISMATCH'],
+  [/expired|not yet valid|too old|subject confirmation/i, 'SAML_ASSERTION_EXPIRED'],
+  [/SAML provider returned|status/i, 'SAML_STATUS_NOT_SUCCESS'],
+];
+
+function fromNodeSaml(error: Error): SamlException {
+  const code = NODE_SAML_ERRORS.find(([pattern]) => pattern.test(error.message))?.[1];
+  return new SamlException(
+    code ?? 'SAML_MALFORMED_RESPONSE',
+    `SAML response refused: ${error.message}`,
+  );
+}
+
+/**
+ * SP-initiated and IdP-initiated SAML sign-in through passport-saml's MultiSamlStrategy (one
+ * strategy, options per provider), plus the checks node-saml leaves to the SP, the replay cache,
+ * and the workspace's sign-in rules.
+ */
+@Injectable()
+export class SamlSignInService {
+  private readonly logger = new Logger(SamlSignInService.name);
+  private readonly passport = new Passport();
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly providers: SamlProviderService,
+    private readonly workspaces: WorkspaceService,
+    private readonly externalSignIn: ExternalSignInService,
+    private readonly audit: AuditService,
+  ) {
+    // Registered by name: passport then derives a fresh strategy object per request, so
+    // concurrent requests never share one (an instance passed directly would be mutated).
+    this.passport.use(
+      STRATEGY,
+      // passport-saml is typed against Express 4's Request; ours is Express 5's.
+      new MultiSamlStrategy(
+        {
+          passReqToCallback: true,
+          getSamlOptions: (req, done) => {
+            const provider = (req as unknown as SamlRequest).samlProvider;
+            if (!provider) return done(new Error('No SAML provider on the request'));
+            try {
+              done(null, this.samlOptions(provider));
+            } catch (error) {
+              done(error as Error);
+            }
+          },
+        },
+        (_req, profile, done) => done(null, { profile: profile ?? undefined }),
+        (_req, _profile, done) => done(null, {}),
+      ) as unknown as Strategy,
+    );
+  }
+
+  /** The provider a token names, enabled, and its workspace with SAML sign-in allowed. */
+  async providerForSignIn(
+    token: string,
+  ): Promise<{ provider: SamlProvider; workspace: Workspace }> {
+    const provider = await this.providers.findByToken(token);
+    if (!provider) {
+      throw new SamlException(
+        'SAML_PROVIDER_NOT_FOUND',
+        'There is no SAML provider at this address.',
+      );
+    }
+    const workspace = await this.workspaces.getByIdOrSlug(provider.workspaceId);
+    if (!provider.enabled) {
+      throw new SamlException(
+        'SAML_PROVIDER_DISABLED',
+        'This SAML provider is disabled. Please check with your administrator.',
+      );
+    }
+    assertSignInMethodEnabledOrThrow(workspace.signInMethods, 'saml');
+    return { provider, workspace };
+  }
+
+  samlOptions(provider: SamlProvider): Partial<PassportSamlConfig> {
+    const urls = samlUrls(this.config.http.publicUrl, provider.providerToken);
+    const privateKey = this.providers.spPrivateKey(provider);
+    return {
+      callbackUrl: urls.acsUrl,
+      issuer: urls.spEntityId,
+      audience: urls.spEntityId,
+      entryPoint: provider.idpSsoUrl,
+      authnRequestBinding: provider.idpSsoBinding,
+      idpIssuer: provider.idpEntityId,
+      idpCert: provider.idpCertificates,
+      // A signed Response or a signed Assertion is required (node-saml refuses neither).
+      wantAuthnResponseSigned: false,
+      wantAssertionsSigned: false,
+      validateInResponseTo: (provider.allowIdpInitiated ? 'ifPresent' : 'always') as never,
+      requestIdExpirationPeriodMs: this.config.saml.requestTtlSeconds * 1000,
+      cacheProvider: new SamlRequestCache(
+        this.dataSource,
+        provider.id,
+        this.config.saml.requestTtlSeconds,
+      ),
+      acceptedClockSkewMs: this.config.saml.clockSkewSeconds * 1000,
+      identifierFormat: null,
+      disableRequestedAuthnContext: true,
+      signatureAlgorithm: 'sha256',
+      digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
+      privateKey: provider.signAuthnRequests ? privateKey : undefined,
+      publicCert: provider.signAuthnRequests ? provider.spCertificate : undefined,
+      decryptionPvk: privateKey,
+    };
+  }
+
+  /** SP-initiated: answers with the redirect (or auto-post form) carrying our AuthnRequest. */
+  async startLogin(request: Request, response: Response, provider: SamlProvider): Promise<void> {
+    (request as SamlRequest).samlProvider = provider;
+    await new Promise<void>((resolve, reject) => {
+      this.passport.authenticate(STRATEGY, { session: false }, (error: Error | null) => {
+        if (error) reject(error);
+        else reject(new Error('passport-saml did not redirect to the identity provider'));
+      })(request, response, (error?: unknown) => (error ? reject(error as Error) : resolve()));
+      response.once('finish', () => resolve());
+    });
+  }
+
+  /** The Assertion Consumer Service: a verified response becomes a session, or a 4xx. */
+  async consume(
+    request: Request,
+    token: string,
+  ): Promise<ExternalSignInResult & { redirectTo: string | undefined }> {
+    const { provider, workspace } = await this.providerForSignIn(token);
+    const actor: AuditActor = {
+      channel: 'saml',
+      type: 'idp',
+      id: provider.id,
+      label: provider.name,
+      ipAddress: request.ip,
+    };
+    try {
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      decodeSamlResponse(body.SAMLResponse);
+      const profile = await this.validate(request, provider);
+      const urls = samlUrls(this.config.http.publicUrl, provider.providerToken);
+      const expected = {
+        idpEntityId: provider.idpEntityId,
+        acsUrl: urls.acsUrl,
+        now: Date.now(),
+        clockSkewMs: this.config.saml.clockSkewSeconds * 1000,
+      };
+      if (!profile.getSamlResponseXml || !profile.getAssertionXml) {
+        throw new SamlException('SAML_MALFORMED_RESPONSE', 'The SAML response has no assertion.');
+      }
+      checkResponseEnvelope(profile.getSamlResponseXml(), expected);
+      const assertion = checkAssertion(profile.getAssertionXml(), expected);
+      await this.rememberAssertion(provider, assertion.assertionId, assertion.expiresAt);
+      const identity = identityFromProfile(profile);
+      const result = await this.externalSignIn.complete(workspace, identity, {
+        method: 'saml',
+        actor,
+        justInTime: true,
+        ipAddress: request.ip,
+        userAgent: request.headers['user-agent'],
+      });
+      const relayState = typeof body.RelayState === 'string' ? body.RelayState : undefined;
+      return { ...result, redirectTo: relayState };
+    } catch (error) {
+      await this.recordFailure(workspace, actor, error);
+      throw error;
+    }
+  }
+
+  private async validate(request: Request, provider: SamlProvider): Promise<Profile> {
+    (request as SamlRequest).samlProvider = provider;
+    return new Promise<Profile>((resolve, reject) => {
+      this.passport.authenticate(
+        STRATEGY,
+        { session: false },
+        (error: Error | null, user: { profile?: Profile } | false) => {
+          if (error) reject(error instanceof AppException ? error : fromNodeSaml(error));
+          else if (!user || !user.profile) {
+            reject(
+              new SamlException('SAML_MALFORMED_RESPONSE', 'The SAML response has no assertion.'),
+            );
+          } else resolve(user.profile);
+        },
+      )(request, {} as Response, (error?: unknown) =>
+        reject(error instanceof Error ? fromNodeSaml(error) : new Error('SAML validation failed')),
+      );
+    });
+  }
+
+  /** Each assertion signs in once: a second presentation before it expires is a replay. */
+  private async rememberAssertion(provider: SamlProvider, assertionId: string, expiresAt: Date) {
+    await this.dataSource.query(`DELETE FROM saml_replay_cache WHERE expires_at < now()`);
+    const rows: unknown[] = await this.dataSource.query(
+      `INSERT INTO saml_replay_cache (provider_id, assertion_id, expires_at) VALUES ($1, $2, $3)
+       ON CONFLICT DO NOTHING RETURNING assertion_id`,
+      [provider.id, assertionId, expiresAt],
+    );
+    if (rows.length === 0) {
+      throw new SamlException('SAML_REPLAYED', 'This SAML assertion has already been used.');
+    }
+  }
+
+  private async recordFailure(workspace: Workspace, actor: AuditActor, error: unknown) {
+    const reason = error instanceof AppException ? error.code : 'INTERNAL_ERROR';
+    const message = error instanceof Error ? error.message : String(error);
+    this.logger.warn(`SAML sign-in refused (${reason}): ${message}`);
+    try {
+      await this.audit.record(this.dataSource.manager, workspace.id, actor, {
+        action: 'auth.sign_in_failed',
+        targetType: 'saml_provider',
+        targetId: actor.id ?? undefined,
+        details: { method: 'saml', reason, message: message.slice(0, 500) },
+      });
+    } catch (auditError) {
+      this.logger.error(auditError);
+    }
+  }
+
+  /** Our SP metadata for this provider (signing and encryption certificates as configured). */
+  metadata(provider: SamlProvider): Promise<string> {
+    const request = { samlProvider: provider } as SamlRequest;
+    const strategy = new MultiSamlStrategy(
+      { getSamlOptions: (_req, done) => done(null, this.samlOptions(provider)) },
+      (_profile: unknown, done: (e: null) => void) => done(null),
+      (_profile: unknown, done: (e: null) => void) => done(null),
+    );
+    return new Promise((resolve, reject) =>
+      strategy.generateServiceProviderMetadata(
+        request as unknown as Parameters<typeof strategy.generateServiceProviderMetadata>[0],
+        provider.wantEncryptedAssertions ? provider.spCertificate : null,
+        provider.signAuthnRequests ? provider.spCertificate : null,
+        (error, xml) => (error || !xml ? reject(error ?? new Error('no metadata')) : resolve(xml)),
+      ),
+    );
+  }
+}

@@ -1,0 +1,67 @@
+import { Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { Public } from '../../common/access.decorator.js';
+import { Inject } from '@nestjs/common';
+import { APP_CONFIG } from '../../config/config.module.js';
+import type { AppConfig } from '../../config/configuration.js';
+import { safeRedirect } from '../redirect.js';
+import { SessionCookie } from '../session/session-cookie.js';
+import { SessionService } from '../session/session.service.js';
+import { SamlSignInService } from './saml-sign-in.service.js';
+import { SamlException } from './saml.errors.js';
+import { SamlProviderService } from './saml-provider.service.js';
+
+@ApiTags('saml')
+@Controller('auth/saml/:providerToken')
+export class SamlController {
+  constructor(
+    private readonly signIn: SamlSignInService,
+    private readonly providers: SamlProviderService,
+    private readonly sessions: SessionService,
+    private readonly cookie: SessionCookie,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** SP-initiated sign-in: redirect to the IdP; `RelayState` says where to go afterwards. */
+  @Get('login')
+  @Public()
+  async login(
+    @Param('providerToken') token: string,
+    @Req() request: Request,
+    @Res() response: Response,
+  ) {
+    const { provider } = await this.signIn.providerForSignIn(token);
+    await this.signIn.startLogin(request, response, provider);
+  }
+
+  /** Assertion Consumer Service (HTTP-POST binding). */
+  @Post('acs')
+  @HttpCode(302)
+  @Public()
+  async acs(
+    @Param('providerToken') token: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const result = await this.signIn.consume(request, token);
+    const session = await this.sessions.authenticate(result.token);
+    if (!session) throw new Error('A session just created did not authenticate');
+    this.cookie.set(response, result.token, session.lifetimeEndsAt);
+    response.redirect(302, safeRedirect(result.redirectTo, this.config.http.frontendUrl));
+  }
+
+  /** SP metadata for the IdP admin to import; its URL is our entity ID. */
+  @Get('metadata')
+  @Public()
+  async metadata(@Param('providerToken') token: string, @Res() response: Response) {
+    const provider = await this.providers.findByToken(token);
+    if (!provider) {
+      throw new SamlException(
+        'SAML_PROVIDER_NOT_FOUND',
+        'There is no SAML provider at this address.',
+      );
+    }
+    response.type('application/samlmetadata+xml').send(await this.signIn.metadata(provider));
+  }
+}

@@ -24,6 +24,11 @@ export interface WorkspaceSettingsInput {
   scimOnlyProvisioning?: boolean;
 }
 
+export interface SettingsWarning {
+  code: 'SAML_WITHOUT_PROVIDER';
+  message: string;
+}
+
 export function settingsOf(workspace: Workspace) {
   return {
     signInMethods: workspace.signInMethods,
@@ -67,6 +72,26 @@ export class WorkspaceService {
     const workspace = await this.findByIdOrSlug(idOrSlug);
     if (!workspace) throw new WorkspaceException('WORKSPACE_NOT_FOUND', 'No such workspace.');
     return workspace;
+  }
+
+  /**
+   * Settings that cannot work as set, for the admin to see: SAML on without an enabled SAML
+   * provider means nobody can sign in with SAML.
+   */
+  async warnings(workspace: Workspace): Promise<SettingsWarning[]> {
+    if (!workspace.signInSaml) return [];
+    const [row] = await this.dataSource.query<{ enabled: number }[]>(
+      `SELECT count(*)::int AS enabled FROM saml_providers WHERE workspace_id = $1 AND enabled`,
+      [workspace.id],
+    );
+    if (row && row.enabled > 0) return [];
+    return [
+      {
+        code: 'SAML_WITHOUT_PROVIDER',
+        message:
+          'SAML sign-in is enabled but this workspace has no enabled SAML provider, so nobody can sign in with SAML yet.',
+      },
+    ];
   }
 
   async list(page: { limit: number; offset: number }): Promise<Page<Workspace>> {

@@ -6,14 +6,15 @@ import { PageQuery, pageOf } from '../common/paging.js';
 import { CreateWorkspaceDto, UpdateSettingsDto } from './dto/workspace.dto.js';
 import { Workspace } from './entities/workspace.entity.js';
 import { MemberService } from './member.service.js';
-import { settingsOf, WorkspaceService } from './workspace.service.js';
+import { type SettingsWarning, settingsOf, WorkspaceService } from './workspace.service.js';
 
-export function workspaceView(workspace: Workspace) {
+export function workspaceView(workspace: Workspace, warnings?: SettingsWarning[]) {
   return {
     id: workspace.id,
     slug: workspace.slug,
     name: workspace.name,
     settings: settingsOf(workspace),
+    ...(warnings && { warnings }),
     createdAt: workspace.createdAt,
     updatedAt: workspace.updatedAt,
   };
@@ -32,20 +33,20 @@ export class WorkspacesController {
   @Post()
   @RequireAccess('internal')
   async create(@Body() body: CreateWorkspaceDto, @CurrentAuditActor() actor: AuditActor) {
-    return workspaceView(await this.workspaces.create(body, actor));
+    return this.detailedView(await this.workspaces.create(body, actor));
   }
 
   @Get()
   @RequireAccess('internal')
   async list(@Query() query: PageQuery) {
     const page = await this.workspaces.list(pageOf(query));
-    return { ...page, items: page.items.map(workspaceView) };
+    return { ...page, items: page.items.map((w) => workspaceView(w)) };
   }
 
   @Get(':ws')
   @RequireAccess('admin')
   get(@CurrentWorkspace() workspace: Workspace) {
-    return workspaceView(workspace);
+    return this.detailedView(workspace);
   }
 
   @Patch(':ws/settings')
@@ -55,7 +56,7 @@ export class WorkspacesController {
     @Body() body: UpdateSettingsDto,
     @CurrentAuditActor() actor: AuditActor,
   ) {
-    return workspaceView(await this.workspaces.updateSettings(workspace.id, body, actor));
+    return this.detailedView(await this.workspaces.updateSettings(workspace.id, body, actor));
   }
 
   @Post(':ws/sessions/revoke')
@@ -66,5 +67,9 @@ export class WorkspacesController {
     @CurrentAuditActor() actor: AuditActor,
   ) {
     return { revoked: await this.members.revokeAllSessions(workspace.id, actor) };
+  }
+
+  private async detailedView(workspace: Workspace) {
+    return workspaceView(workspace, await this.workspaces.warnings(workspace));
   }
 }

@@ -12,6 +12,7 @@ export interface ProviderFixture {
   providerToken: string;
   acsUrl: string;
   spEntityId: string;
+  spMetadataUrl: string;
   loginUrl: string;
   idpEntityId: string;
   key: IdpKeyPair;

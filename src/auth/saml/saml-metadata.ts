@@ -26,12 +26,17 @@ const select = xpath.useNamespaces({
 export function parseXmlStrict(xml: string, what: string): Document {
   if (/<!DOCTYPE/i.test(xml)) throw new InvalidMetadataError(`${what} must not contain a DOCTYPE`);
   const problems: string[] = [];
-  const document = new DOMParser({
-    onError: (level, message) => {
-      if (level !== 'warning') problems.push(message);
-    },
-  }).parseFromString(xml, MIME_TYPE.XML_TEXT);
-  if (problems.length > 0 || !document.documentElement) {
+  let document: ReturnType<DOMParser['parseFromString']> | undefined;
+  try {
+    document = new DOMParser({
+      onError: (level, message) => {
+        if (level !== 'warning') problems.push(message);
+      },
+    }).parseFromString(xml, MIME_TYPE.XML_TEXT);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  if (problems.length > 0 || !document?.documentElement) {
     throw new InvalidMetadataError(`${what} is not well-formed XML: ${problems[0] ?? 'empty'}`);
   }
   return document as unknown as Document;

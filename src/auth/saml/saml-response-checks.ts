@@ -42,12 +42,17 @@ export function decodeSamlResponse(encoded: unknown): string {
 
 function parse(xml: string): Document {
   const problems: string[] = [];
-  const document = new DOMParser({
-    onError: (level, message) => {
-      if (level !== 'warning') problems.push(message);
-    },
-  }).parseFromString(xml, MIME_TYPE.XML_TEXT) as unknown as Document;
-  if (problems.length > 0 || !document.documentElement) {
+  let document: Document | undefined;
+  try {
+    document = new DOMParser({
+      onError: (level, message) => {
+        if (level !== 'warning') problems.push(message);
+      },
+    }).parseFromString(xml, MIME_TYPE.XML_TEXT) as unknown as Document;
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  if (problems.length > 0 || !document?.documentElement) {
     throw new SamlException('SAML_MALFORMED_RESPONSE', 'The SAML message is not well-formed XML.');
   }
   return document;

@@ -142,7 +142,7 @@ export class SamlSignInService {
       digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
       privateKey: provider.signAuthnRequests ? privateKey : undefined,
       publicCert: provider.signAuthnRequests ? provider.spCertificate : undefined,
-      decryptionPvk: privateKey,
+      decryptionPvk: provider.wantEncryptedAssertions ? privateKey : undefined,
     };
   }
 

@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import type { TestApp } from './test-app.js';
 import {
   buildSamlResponse,
@@ -75,4 +76,36 @@ export function postToAcs(t: TestApp, provider: ProviderFixture, xml: string, re
       SAMLResponse: encodeSamlResponse(xml),
       ...(relayState ? { RelayState: relayState } : {}),
     });
+}
+
+/** Replaces the (signed) assertion with an EncryptedAssertion for the SP certificate. */
+export async function encryptAssertion(
+  responseXml: string,
+  spCertificatePem: string,
+): Promise<string> {
+  const { encrypt } = (await import('xml-encryption')) as unknown as {
+    encrypt: (
+      content: string,
+      options: Record<string, unknown>,
+      callback: (error: Error | null, result: string) => void,
+    ) => void;
+  };
+  const match = /<saml:Assertion[\s\S]*<\/saml:Assertion>/.exec(responseXml);
+  if (!match) throw new Error('no saml:Assertion to encrypt');
+  const encrypted = await new Promise<string>((resolve, reject) =>
+    encrypt(
+      match[0],
+      {
+        rsa_pub: createPublicKey(spCertificatePem).export({ type: 'spki', format: 'pem' }),
+        pem: spCertificatePem,
+        encryptionAlgorithm: 'http://www.w3.org/2009/xmlenc11#aes256-gcm',
+        keyEncryptionAlgorithm: 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p',
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    ),
+  );
+  return responseXml.replace(
+    match[0],
+    `<saml:EncryptedAssertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">${encrypted}</saml:EncryptedAssertion>`,
+  );
 }

@@ -40,6 +40,7 @@ export const OFFICE365_FLOW_TTL_SECONDS = 10 * 60;
 const SCOPE = 'openid profile email';
 const DISCOVERY_TIMEOUT_SECONDS = 10;
 const FLOW_COOKIE_KEY_PURPOSE = 'gatehouse office365 oidc flow cookie v1';
+const MAX_REDIRECT_LENGTH = 1500;
 
 /** What the browser carries (sealed) between the login redirect and the callback. */
 interface FlowState {
@@ -177,7 +178,7 @@ export class Office365Service {
       state: randomState(),
       nonce: randomNonce(),
       codeVerifier: randomPKCECodeVerifier(),
-      redirect: safeRedirect(input.redirect, this.config.http.frontendUrl),
+      redirect: this.redirectTarget(input.redirect),
       expiresAt: Date.now() + OFFICE365_FLOW_TTL_SECONDS * 1000,
     };
     const authorizationUrl = buildAuthorizationUrl(configuration, {
@@ -290,6 +291,14 @@ export class Office365Service {
     };
   }
 
+  /** Where to land after signing in; kept short enough for the cookie (browsers cap at 4 KB). */
+  private redirectTarget(requested: string | undefined): string {
+    const target = safeRedirect(requested, this.config.http.frontendUrl);
+    return target.length <= MAX_REDIRECT_LENGTH
+      ? target
+      : safeRedirect(null, this.config.http.frontendUrl);
+  }
+
   private assertConfigured(): void {
     if (!this.configured) {
       throw new AuthException(
@@ -384,7 +393,7 @@ export class Office365Service {
       });
       const claims = tokens.claims();
       if (!claims) throw new Error('no ID token claims');
-      return claims as Record<string, unknown>;
+      return claims;
     } catch (error) {
       auditDetails.error = describe(error);
       if (isUnreachable(error)) {

@@ -67,7 +67,7 @@ export async function generateSpKeyPair(
     notBefore: new Date(now - 24 * 3600 * 1000),
     notAfter: new Date(now + 10 * 365 * 24 * 3600 * 1000),
     signingAlgorithm: algorithm,
-    keys: keys as unknown as CryptoKeyPair,
+    keys: keys,
   });
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
   const privateKeyPem = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(pkcs8)

@@ -49,10 +49,7 @@ export function parseXmlStrict(xml: string, what: string): Document {
  */
 export function parseIdpMetadata(xml: string): IdpMetadata {
   const document = parseXmlStrict(xml, 'metadataXml');
-  const descriptors = select(
-    '//md:EntityDescriptor[md:IDPSSODescriptor]',
-    document as unknown as Node,
-  ) as Element[];
+  const descriptors = select('//md:EntityDescriptor[md:IDPSSODescriptor]', document) as Element[];
   const descriptor = descriptors[0];
   if (!descriptor) {
     throw new InvalidMetadataError(

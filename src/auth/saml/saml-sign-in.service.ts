@@ -150,11 +150,16 @@ export class SamlSignInService {
   async startLogin(request: Request, response: Response, provider: SamlProvider): Promise<void> {
     (request as SamlRequest).samlProvider = provider;
     await new Promise<void>((resolve, reject) => {
-      this.passport.authenticate(STRATEGY, { session: false }, (error: Error | null) => {
-        if (error) reject(error);
-        else reject(new Error('passport-saml did not redirect to the identity provider'));
-      })(request, response, (error?: unknown) => (error ? reject(error as Error) : resolve()));
       response.once('finish', () => resolve());
+      this.runStrategy(
+        request,
+        response,
+        (error) => reject(error ?? new Error('passport-saml did not redirect to the IdP')),
+        (error) =>
+          error
+            ? reject(error instanceof Error ? error : new Error('SAML login failed'))
+            : resolve(),
+      );
     });
   }
 
@@ -207,10 +212,10 @@ export class SamlSignInService {
   private async validate(request: Request, provider: SamlProvider): Promise<Profile> {
     (request as SamlRequest).samlProvider = provider;
     return new Promise<Profile>((resolve, reject) => {
-      this.passport.authenticate(
-        STRATEGY,
-        { session: false },
-        (error: Error | null, user: { profile?: Profile } | false) => {
+      this.runStrategy(
+        request,
+        {} as Response,
+        (error, user) => {
           if (error) reject(error instanceof AppException ? error : fromNodeSaml(error));
           else if (!user || !user.profile) {
             reject(
@@ -218,10 +223,27 @@ export class SamlSignInService {
             );
           } else resolve(user.profile);
         },
-      )(request, {} as Response, (error?: unknown) =>
-        reject(error instanceof Error ? fromNodeSaml(error) : new Error('SAML validation failed')),
+        (error) =>
+          reject(
+            error instanceof Error ? fromNodeSaml(error) : new Error('SAML validation failed'),
+          ),
       );
     });
+  }
+
+  /** Runs the named strategy for one request with a custom callback (no passport session). */
+  private runStrategy(
+    request: Request,
+    response: Response,
+    done: (error: Error | null, user?: { profile?: Profile } | false) => void,
+    next: (error?: unknown) => void,
+  ): void {
+    const middleware = this.passport.authenticate(STRATEGY, { session: false }, done) as (
+      req: Request,
+      res: Response,
+      next: (error?: unknown) => void,
+    ) => void;
+    middleware(request, response, next);
   }
 
   /** Each assertion signs in once: a second presentation before it expires is a replay. */

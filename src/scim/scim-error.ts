@@ -1,0 +1,59 @@
+/**
+ * SCIM errors (RFC 7644 §3.12) from one place: each scimType with the HTTP status the RFC pairs
+ * it with. Pure: no Nest, no TypeORM, so the protocol code that throws it stays testable alone.
+ */
+export const SCIM_ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
+
+export const SCIM_TYPE_STATUS = {
+  invalidFilter: 400,
+  tooMany: 400,
+  uniqueness: 409,
+  mutability: 400,
+  invalidSyntax: 400,
+  invalidPath: 400,
+  noTarget: 400,
+  invalidValue: 400,
+  invalidVers: 400,
+  sensitive: 403,
+} as const satisfies Record<string, number>;
+export type ScimType = keyof typeof SCIM_TYPE_STATUS;
+
+export interface ScimErrorBody {
+  schemas: [typeof SCIM_ERROR_SCHEMA];
+  status: string;
+  scimType?: ScimType;
+  detail: string;
+}
+
+export class ScimError extends Error {
+  readonly status: number;
+
+  private constructor(
+    status: number,
+    readonly scimType: ScimType | undefined,
+    detail: string,
+  ) {
+    super(detail);
+    this.name = 'ScimError';
+    this.status = status;
+  }
+
+  /** An error with a scimType; its status is the one RFC 7644 §3.12 gives that type. */
+  static of(scimType: ScimType, detail: string): ScimError {
+    return new ScimError(SCIM_TYPE_STATUS[scimType], scimType, detail);
+  }
+
+  /** An error without a scimType: 401, 403, 404, 412, 413, 500, 501... */
+  static status(status: 401 | 403 | 404 | 405 | 412 | 413 | 415 | 500 | 501, detail: string) {
+    return new ScimError(status, undefined, detail);
+  }
+
+  toBody(): ScimErrorBody {
+    return {
+      schemas: [SCIM_ERROR_SCHEMA],
+      status: String(this.status),
+      ...(this.scimType && { scimType: this.scimType }),
+      detail: this.message,
+    };
+  }
+}

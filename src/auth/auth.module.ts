@@ -22,6 +22,6 @@ import { SessionModule } from './session/session.module.js';
     oidcFetchProvider,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],
-  exports: [ExternalSignInService],
+  exports: [ExternalSignInService, LoginThrottleService],
 })
 export class AuthModule {}

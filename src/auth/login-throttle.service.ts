@@ -62,6 +62,23 @@ export class LoginThrottleService {
     );
   }
 
+  /** For sign-in paths without a password (SAML, OIDC): only the client IP is counted. */
+  async assertIpAllowed(ip: string): Promise<void> {
+    const state = await this.perIp.get(ip);
+    if (state && state.consumedPoints >= this.perIp.points) {
+      const retryAfterSeconds = Math.max(1, Math.ceil(state.msBeforeNext / 1000));
+      throw new AuthException(
+        'TOO_MANY_ATTEMPTS',
+        `Too many failed sign-in attempts. Try again in ${retryAfterSeconds} seconds.`,
+        { retryAfterSeconds },
+      );
+    }
+  }
+
+  async recordIpFailure(ip: string): Promise<void> {
+    await this.perIp.penalty(ip, 1);
+  }
+
   async recordSuccess(account: string): Promise<void> {
     await this.perAccount.delete(account);
   }

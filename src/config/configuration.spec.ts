@@ -86,6 +86,17 @@ describe('loadConfig', () => {
       },
     );
 
+    it('refuses an http Office365 issuer', () => {
+      expect(
+        problemsOf({
+          ...production,
+          OFFICE365_CLIENT_ID: 'client',
+          OFFICE365_CLIENT_SECRET: 'secret value',
+          OFFICE365_ISSUER: 'http://login.example.com/v2.0',
+        }),
+      ).toEqual(['OFFICE365_ISSUER: must be an https URL when NODE_ENV=production']);
+    });
+
     it.each([
       ['SECRET_KEY', 'change-me-change-me-change-me-change-me'],
       ['SECRET_KEY', 'gatehouse-development-secret-key-not-for-production'],

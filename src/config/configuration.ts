@@ -114,6 +114,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     else if (isPlaceholder(e.SECRET_KEY))
       problems.push('SECRET_KEY: looks like a placeholder; use a random value');
   }
+  if (production && e.OFFICE365_CLIENT_ID && !e.OFFICE365_ISSUER.startsWith('https://')) {
+    problems.push('OFFICE365_ISSUER: must be an https URL when NODE_ENV=production');
+  }
   if (e.OFFICE365_CLIENT_ID && !e.OFFICE365_CLIENT_SECRET) {
     problems.push('OFFICE365_CLIENT_SECRET: required when OFFICE365_CLIENT_ID is set');
   }

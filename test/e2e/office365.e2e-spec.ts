@@ -637,15 +637,17 @@ describe('Office365 configuration and claims', () => {
       {} as never,
       {} as never,
       {} as never,
+      {} as never,
     );
 
   it('refuses to start in production with a plain http issuer', () => {
-    const config = production({
-      OFFICE365_ISSUER: 'http://login.internal/tenant/v2.0',
-      OFFICE365_CLIENT_ID: 'client',
-      OFFICE365_CLIENT_SECRET: 'client secret value',
-    });
-    expect(() => service(config)).toThrow(/OFFICE365_ISSUER must be an https URL in production/);
+    expect(() =>
+      production({
+        OFFICE365_ISSUER: 'http://login.internal/tenant/v2.0',
+        OFFICE365_CLIENT_ID: 'client',
+        OFFICE365_CLIENT_SECRET: 'client secret value',
+      }),
+    ).toThrow(/OFFICE365_ISSUER: must be an https URL when NODE_ENV=production/);
   });
 
   it('starts in production with the default https issuer, or when Office365 is not configured', () => {

@@ -704,3 +704,27 @@ describe('SAML sign-in', () => {
     });
   });
 });
+
+describe('SAML sign-in throttling', () => {
+  it('pauses a client address after repeated refused responses', async () => {
+    const t = await startTestApp({ LOGIN_MAX_FAILURES_PER_IP: '3' });
+    try {
+      const keys = await idpKeys();
+      const ws = await createWorkspace(t);
+      await addMember(t, ws.slug, 'ada@acme.test');
+      const provider = await createProvider(t, ws.slug, { key: keys[0]! });
+      for (let i = 0; i < 3; i++) {
+        const res = await postToAcs(
+          t,
+          provider,
+          await responseFor(provider, 'ada@acme.test', { sign: 'none' }),
+        );
+        expect(res.status).toBe(400);
+      }
+      const blocked = await postToAcs(t, provider, await responseFor(provider, 'ada@acme.test'));
+      expect([blocked.status, blocked.body.code]).toEqual([429, 'TOO_MANY_ATTEMPTS']);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,4 +1,3 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { CookieOptions, Request, Response } from 'express';
@@ -19,6 +18,8 @@ import { DataSource } from 'typeorm';
 import type { AuditActor } from '../../common/actor.js';
 import { AppException } from '../../common/app-exception.js';
 import { safeEqual } from '../../common/secret-tokens.js';
+import { SecretBox } from '../../common/secret-box.js';
+import { LoginThrottleService } from '../login-throttle.service.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import { AuditService } from '../../workspace/audit.service.js';
@@ -133,7 +134,7 @@ function idpErrorMessage(error: string): string {
 @Injectable()
 export class Office365Service {
   private readonly logger = new Logger(Office365Service.name);
-  private readonly flowKey: Buffer;
+  private readonly flowBox: SecretBox;
   private configuration: Promise<Configuration> | null = null;
 
   constructor(
@@ -144,13 +145,9 @@ export class Office365Service {
     private readonly externalSignIn: ExternalSignInService,
     private readonly sessions: SessionService,
     private readonly audit: AuditService,
+    private readonly throttle: LoginThrottleService,
   ) {
-    this.flowKey = Buffer.from(
-      hkdfSync('sha256', config.secretKey, 'gatehouse', FLOW_COOKIE_KEY_PURPOSE, 32),
-    );
-    // Refuse to start rather than send codes and client secrets over plain HTTP.
-    const problem = this.insecureIssuerProblem();
-    if (problem) throw new Error(problem);
+    this.flowBox = new SecretBox(config.secretKey, FLOW_COOKIE_KEY_PURPOSE);
   }
 
   get configured(): boolean {
@@ -204,6 +201,7 @@ export class Office365Service {
     context: Office365RequestContext,
   ): Promise<Office365SignIn> {
     this.assertConfigured();
+    await this.throttle.assertIpAllowed(context.ipAddress);
     const flow = flowCookie ? this.open(flowCookie) : null;
     if (!flow) {
       throw new AuthException(
@@ -261,6 +259,7 @@ export class Office365Service {
         redirect: safeRedirect(flow.redirect, this.config.http.frontendUrl),
       };
     } catch (error) {
+      await this.throttle.recordIpFailure(context.ipAddress);
       await this.recordFailure(workspace, actor, error, auditDetails);
       throw error;
     }
@@ -308,12 +307,6 @@ export class Office365Service {
     }
   }
 
-  private insecureIssuerProblem(): string | null {
-    if (!this.configured || this.config.nodeEnv !== 'production') return null;
-    if (new URL(this.config.office365.issuer).protocol === 'https:') return null;
-    return `OFFICE365_ISSUER must be an https URL in production (got ${this.config.office365.issuer}).`;
-  }
-
   /** The provider's metadata, discovered on first use and kept; a failed attempt is retried. */
   private discover(): Promise<Configuration> {
     if (!this.configuration) {
@@ -328,8 +321,6 @@ export class Office365Service {
 
   private async runDiscovery(): Promise<Configuration> {
     const { issuer, clientId, clientSecret } = this.config.office365;
-    const problem = this.insecureIssuerProblem();
-    if (problem) throw new Error(problem);
     const server = new URL(issuer);
     const insecure = server.protocol === 'http:';
     try {
@@ -433,26 +424,18 @@ export class Office365Service {
     }
   }
 
-  /** AES-256-GCM under a key derived (HKDF) from SECRET_KEY for this purpose only. */
+  /** Sealed with SecretBox (AES-256-GCM, key derived from SECRET_KEY for this purpose only). */
   private seal(flow: FlowState): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.flowKey, iv);
-    cipher.setAAD(Buffer.from(OFFICE365_FLOW_COOKIE));
-    const data = Buffer.concat([cipher.update(JSON.stringify(flow), 'utf8'), cipher.final()]);
-    return Buffer.concat([iv, cipher.getAuthTag(), data]).toString('base64url');
+    return this.flowBox.seal(JSON.stringify(flow));
   }
 
   /** The flow state, or null when the cookie was not sealed here, is malformed or expired. */
   private open(sealed: string): FlowState | null {
+    const json = this.flowBox.open(sealed);
+    if (json === null) return null;
     let flow: Partial<FlowState>;
     try {
-      const raw = Buffer.from(sealed, 'base64url');
-      if (raw.length < 29) return null;
-      const decipher = createDecipheriv('aes-256-gcm', this.flowKey, raw.subarray(0, 12));
-      decipher.setAAD(Buffer.from(OFFICE365_FLOW_COOKIE));
-      decipher.setAuthTag(raw.subarray(12, 28));
-      const json = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]);
-      flow = JSON.parse(json.toString('utf8')) as Partial<FlowState>;
+      flow = JSON.parse(json) as Partial<FlowState>;
     } catch {
       return null;
     }

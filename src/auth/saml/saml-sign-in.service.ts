@@ -13,6 +13,7 @@ import { AuditService } from '../../workspace/audit.service.js';
 import type { Workspace } from '../../workspace/entities/workspace.entity.js';
 import { WorkspaceService } from '../../workspace/workspace.service.js';
 import { ExternalSignInService, ExternalSignInResult } from '../external-sign-in.service.js';
+import { LoginThrottleService } from '../login-throttle.service.js';
 import { assertSignInMethodEnabledOrThrow } from '../sign-in-policy.js';
 import { identityFromProfile } from './saml-identity.js';
 import type { SamlProvider } from './saml-provider.entity.js';
@@ -67,6 +68,7 @@ export class SamlSignInService {
     private readonly workspaces: WorkspaceService,
     private readonly externalSignIn: ExternalSignInService,
     private readonly audit: AuditService,
+    private readonly throttle: LoginThrottleService,
   ) {
     // Registered by name: passport then derives a fresh strategy object per request, so
     // concurrent requests never share one (an instance passed directly would be mutated).
@@ -168,6 +170,8 @@ export class SamlSignInService {
     request: Request,
     token: string,
   ): Promise<ExternalSignInResult & { redirectTo: string | undefined }> {
+    const ip = request.ip ?? 'unknown';
+    await this.throttle.assertIpAllowed(ip);
     const { provider, workspace } = await this.providerForSignIn(token);
     const actor: AuditActor = {
       channel: 'saml',
@@ -204,6 +208,7 @@ export class SamlSignInService {
       const relayState = typeof body.RelayState === 'string' ? body.RelayState : undefined;
       return { ...result, redirectTo: relayState };
     } catch (error) {
+      await this.throttle.recordIpFailure(ip);
       await this.recordFailure(workspace, actor, error);
       throw error;
     }

@@ -1,5 +1,10 @@
 import { InitialSchema1764380000000 } from './1764380000000-initial-schema.js';
 import { SamlProviders1764390000000 } from './1764390000000-saml-providers.js';
+import { Scim1764400000000 } from './1764400000000-scim.js';
 
 /** Every migration in order. Append new ones; never edit one that has landed. */
-export const migrations = [InitialSchema1764380000000, SamlProviders1764390000000];
+export const migrations = [
+  InitialSchema1764380000000,
+  SamlProviders1764390000000,
+  Scim1764400000000,
+];

@@ -42,6 +42,8 @@ const environmentSchema = z.object({
     .optional(),
   SAML_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(600).default(60),
   SAML_REQUEST_TTL_SECONDS: positiveInt.max(86_400).default(600),
+  SCIM_TOKEN_GRACE_SECONDS: z.coerce.number().int().min(0).max(30 * 86_400).default(3600),
+  SCIM_REQUEST_LOG_DAYS: positiveInt.max(365).default(7),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -73,6 +75,7 @@ export interface AppConfig {
     allowedTenants: string[];
   };
   saml: { clockSkewSeconds: number; requestTtlSeconds: number };
+  scim: { tokenGraceSeconds: number; requestLogDays: number };
 }
 
 export class ConfigError extends Error {
@@ -165,6 +168,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     saml: {
       clockSkewSeconds: e.SAML_CLOCK_SKEW_SECONDS,
       requestTtlSeconds: e.SAML_REQUEST_TTL_SECONDS,
+    },
+    scim: {
+      tokenGraceSeconds: e.SCIM_TOKEN_GRACE_SECONDS,
+      requestLogDays: e.SCIM_REQUEST_LOG_DAYS,
     },
   };
 }

@@ -24,6 +24,11 @@ export const WorkspaceErrorStatus = {
   DOMAIN_ALREADY_ADDED: 409,
   DOMAIN_ALREADY_CLAIMED: 409,
   DOMAIN_VERIFICATION_FAILED: 422,
+  SCIM_REQUIRES_SAML_ONLY: 409,
+  SCIM_ALREADY_ENABLED: 409,
+  SCIM_NOT_ENABLED: 404,
+  SCIM_USER_NAME_TAKEN: 409,
+  SCIM_LINKED_ELSEWHERE: 409,
 } as const satisfies Record<string, number>;
 export type WorkspaceErrorCode = keyof typeof WorkspaceErrorStatus;
 

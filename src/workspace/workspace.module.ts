@@ -11,6 +11,7 @@ import { GroupsController } from './groups.controller.js';
 import { InviteService } from './invite.service.js';
 import { InviteAcceptanceController, InvitesController } from './invites.controller.js';
 import { MemberService } from './member.service.js';
+import { ProvisioningService } from './provisioning.service.js';
 import { MembersController } from './members.controller.js';
 import { WorkspaceService } from './workspace.service.js';
 import { WorkspacesController } from './workspaces.controller.js';
@@ -29,6 +30,7 @@ import { WorkspacesController } from './workspaces.controller.js';
   providers: [
     WorkspaceService,
     MemberService,
+    ProvisioningService,
     GroupService,
     InviteService,
     DomainService,
@@ -39,6 +41,7 @@ import { WorkspacesController } from './workspaces.controller.js';
   exports: [
     WorkspaceService,
     MemberService,
+    ProvisioningService,
     GroupService,
     DomainService,
     AuditService,

@@ -25,7 +25,7 @@ export interface WorkspaceSettingsInput {
 }
 
 export interface SettingsWarning {
-  code: 'SAML_WITHOUT_PROVIDER';
+  code: 'SAML_WITHOUT_PROVIDER' | 'NO_ACTIVE_ADMIN';
   message: string;
 }
 
@@ -74,24 +74,41 @@ export class WorkspaceService {
     return workspace;
   }
 
+  private async scimEnabled(tx: EntityManager, workspaceId: string): Promise<boolean> {
+    const rows: unknown[] = await tx.query(
+      `SELECT 1 FROM scim_connections WHERE workspace_id = $1`,
+      [workspaceId],
+    );
+    return rows.length > 0;
+  }
+
   /**
    * Settings that cannot work as set, for the admin to see: SAML on without an enabled SAML
    * provider means nobody can sign in with SAML.
    */
   async warnings(workspace: Workspace): Promise<SettingsWarning[]> {
-    if (!workspace.signInSaml) return [];
-    const [row] = await this.dataSource.query<{ enabled: number }[]>(
-      `SELECT count(*)::int AS enabled FROM saml_providers WHERE workspace_id = $1 AND enabled`,
+    const [row] = await this.dataSource.query<{ providers: number; admins: number }[]>(
+      `SELECT (SELECT count(*)::int FROM saml_providers WHERE workspace_id = $1 AND enabled) AS providers,
+              (SELECT count(*)::int FROM memberships
+                WHERE workspace_id = $1 AND role = 'admin' AND status = 'active') AS admins`,
       [workspace.id],
     );
-    if (row && row.enabled > 0) return [];
-    return [
-      {
+    const warnings: SettingsWarning[] = [];
+    if (workspace.signInSaml && !row?.providers) {
+      warnings.push({
         code: 'SAML_WITHOUT_PROVIDER',
         message:
           'SAML sign-in is enabled but this workspace has no enabled SAML provider, so nobody can sign in with SAML yet.',
-      },
-    ];
+      });
+    }
+    if (!row?.admins) {
+      warnings.push({
+        code: 'NO_ACTIVE_ADMIN',
+        message:
+          'This workspace has no active admin (the identity provider deactivated or demoted the last one). Grant the admin role in the IdP, or use the internal API.',
+      });
+    }
+    return warnings;
   }
 
   async list(page: { limit: number; offset: number }): Promise<Page<Workspace>> {
@@ -157,6 +174,15 @@ export class WorkspaceService {
         throw new WorkspaceException(
           'NO_SIGN_IN_METHOD',
           'At least one sign-in method (password, office365 or saml) must stay enabled.',
+        );
+      }
+      const reEnables =
+        (methods.password && !before.signInMethods.password) ||
+        (methods.office365 && !before.signInMethods.office365);
+      if (reEnables && (await this.scimEnabled(tx, workspaceId))) {
+        throw new WorkspaceException(
+          'SCIM_REQUIRES_SAML_ONLY',
+          'SCIM provisioning is on: people sign in through SAML only. Disable SCIM before enabling password or Office365.',
         );
       }
       const lifetime = input.sessionLifetimeSeconds ?? workspace.sessionLifetimeSeconds;

@@ -20,6 +20,13 @@ export class Group {
   @Column({ name: 'scim_managed', type: 'boolean', default: false })
   scimManaged: boolean;
 
+  @Column({ name: 'scim_external_id', type: 'text', nullable: true })
+  scimExternalId: string | null;
+
+  /** Members of this group are admins while they are in it (Gatehouse group extension role). */
+  @Column({ name: 'admin_role', type: 'boolean', default: false })
+  adminRole: boolean;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

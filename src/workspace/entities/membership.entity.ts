@@ -42,6 +42,21 @@ export class Membership {
   @Column({ name: 'scim_managed', type: 'boolean', default: false })
   scimManaged: boolean;
 
+  /** SCIM userName (may differ from the email, e.g. an Entra UPN); null until SCIM sets it. */
+  @Column({ name: 'scim_user_name', type: 'text', nullable: true })
+  scimUserName: string | null;
+
+  @Column({ name: 'scim_external_id', type: 'text', nullable: true })
+  scimExternalId: string | null;
+
+  /** The SCIM attributes Gatehouse keeps as the IdP sent them (name, emails, enterprise...). */
+  @Column({ name: 'scim_data', type: 'jsonb', nullable: true })
+  scimData: object | null;
+
+  /** The IdP's own admin grant (roles/role = "admin"); admin groups add to it. */
+  @Column({ name: 'scim_admin', type: 'boolean', default: false })
+  scimAdmin: boolean;
+
   @Column({ name: 'deactivated_at', type: 'timestamptz', nullable: true })
   deactivatedAt: Date | null;
 

@@ -21,6 +21,10 @@ export class User {
   @Column({ name: 'password_hash', type: 'text', nullable: true, select: false })
   passwordHash: string | null;
 
+  /** The one workspace whose SCIM connection manages this person, if any. */
+  @Column({ name: 'scim_workspace_id', type: 'uuid', nullable: true })
+  scimWorkspaceId: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -1,0 +1,65 @@
+import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiCookieAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { IsIn } from 'class-validator';
+import { RequireAccess } from '../../common/access.decorator.js';
+import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from '../../common/actor.js';
+import { PageQuery, pageOf } from '../../common/paging.js';
+import { Workspace } from '../../workspace/entities/workspace.entity.js';
+import { ScimRequestLog } from '../log/scim-request-log.service.js';
+import { SCIM_PROVIDERS, type ScimProvider } from './scim-connection.entity.js';
+import { ScimConnectionService } from './scim-connection.service.js';
+
+export class EnableScimDto {
+  @ApiProperty({ enum: SCIM_PROVIDERS })
+  @IsIn(SCIM_PROVIDERS)
+  provider: ScimProvider;
+}
+
+@ApiTags('scim-connection')
+@ApiBearerAuth()
+@ApiCookieAuth()
+@Controller('api/workspaces/:ws/scim')
+export class ScimConnectionController {
+  constructor(
+    private readonly connections: ScimConnectionService,
+    private readonly requestLog: ScimRequestLog,
+  ) {}
+
+  @Get()
+  @RequireAccess('admin')
+  status(@CurrentWorkspace() workspace: Workspace) {
+    return this.connections.status(workspace.id);
+  }
+
+  /** Enables SCIM; the token is shown in this response only. */
+  @Post()
+  @RequireAccess('admin')
+  enable(
+    @CurrentWorkspace() workspace: Workspace,
+    @Body() body: EnableScimDto,
+    @CurrentAuditActor() actor: AuditActor,
+  ) {
+    return this.connections.enable(workspace.id, body.provider, actor);
+  }
+
+  /** A new token; the previous one keeps working for SCIM_TOKEN_GRACE_SECONDS. */
+  @Post('token')
+  @RequireAccess('admin')
+  rotate(@CurrentWorkspace() workspace: Workspace, @CurrentAuditActor() actor: AuditActor) {
+    return this.connections.rotateToken(workspace.id, actor);
+  }
+
+  @Delete()
+  @HttpCode(204)
+  @RequireAccess('admin')
+  async disable(@CurrentWorkspace() workspace: Workspace, @CurrentAuditActor() actor: AuditActor) {
+    await this.connections.disable(workspace.id, actor);
+  }
+
+  /** The workspace's recent SCIM requests, newest first. */
+  @Get('requests')
+  @RequireAccess('admin')
+  requests(@CurrentWorkspace() workspace: Workspace, @Query() query: PageQuery) {
+    return this.requestLog.list(workspace.id, pageOf(query));
+  }
+}

@@ -1,0 +1,191 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { AuditActor } from '../../common/actor.js';
+import { randomToken, tokenDigest } from '../../common/secret-tokens.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import type { AppConfig } from '../../config/configuration.js';
+import { isUniqueViolation } from '../../database/database-errors.js';
+import { AuditService } from '../../workspace/audit.service.js';
+import { lockWorkspace } from '../../workspace/workspace-lock.js';
+import { WorkspaceException } from '../../workspace/workspace.errors.js';
+import { ScimConnection, ScimProvider } from './scim-connection.entity.js';
+
+export interface ScimConnectionStatus {
+  enabled: boolean;
+  provider?: ScimProvider;
+  baseUrl: string;
+  createdAt?: Date;
+  previousTokenValidUntil?: Date | null;
+  lastRequestAt?: Date | null;
+  /** Entra sent requests without ?aadOptscim062020: the admin should add it to the tenant URL. */
+  entraHint?: { legacyRequests: number; lastSeenAt: Date | null; message: string } | null;
+}
+
+/**
+ * One SCIM connection per workspace. The bearer token (256 random bits) is shown once and kept
+ * as a keyed digest; rotation keeps the previous token valid for a grace period so the IdP can
+ * be updated without failures; disabling revokes both.
+ */
+@Injectable()
+export class ScimConnectionService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly audit: AuditService,
+  ) {}
+
+  get baseUrl(): string {
+    return `${this.config.http.publicUrl}/scim/v2`;
+  }
+
+  async status(workspaceId: string): Promise<ScimConnectionStatus> {
+    const connection = await this.dataSource
+      .getRepository(ScimConnection)
+      .findOneBy({ workspaceId });
+    if (!connection) return { enabled: false, baseUrl: this.baseUrl };
+    return {
+      enabled: true,
+      provider: connection.provider,
+      baseUrl: this.baseUrl,
+      createdAt: connection.createdAt,
+      previousTokenValidUntil:
+        connection.previousTokenExpiresAt && connection.previousTokenExpiresAt > new Date()
+          ? connection.previousTokenExpiresAt
+          : null,
+      lastRequestAt: connection.lastRequestAt,
+      entraHint:
+        connection.entraLegacyRequests > 0
+          ? {
+              legacyRequests: connection.entraLegacyRequests,
+              lastSeenAt: connection.entraLegacyLastSeenAt,
+              message:
+                'Microsoft Entra ID sent requests in its legacy SCIM dialect. Append ?aadOptscim062020 to the Tenant URL in the Entra provisioning settings.',
+            }
+          : null,
+    };
+  }
+
+  /**
+   * Enables SCIM: needs an enabled SAML provider and SAML as the only enabled sign-in method,
+   * so that people provisioned by the IdP also sign in through it.
+   */
+  async enable(
+    workspaceId: string,
+    provider: ScimProvider,
+    actor: AuditActor,
+  ): Promise<{ baseUrl: string; token: string }> {
+    const token = randomToken(32);
+    await this.dataSource.transaction(async (tx) => {
+      const workspace = await lockWorkspace(tx, workspaceId);
+      const methods = workspace.signInMethods;
+      const [providers] = await tx.query<{ enabled: number }[]>(
+        `SELECT count(*)::int AS enabled FROM saml_providers WHERE workspace_id = $1 AND enabled`,
+        [workspaceId],
+      );
+      if (!methods.saml || methods.password || methods.office365 || !providers?.enabled) {
+        throw new WorkspaceException(
+          'SCIM_REQUIRES_SAML_ONLY',
+          'SCIM provisioning needs an enabled SAML provider and SAML as the only enabled sign-in method (turn password and Office365 off first).',
+        );
+      }
+      try {
+        await tx.insert(ScimConnection, {
+          workspaceId,
+          provider,
+          tokenHash: tokenDigest(this.config.secretKey, token),
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) {
+          throw new WorkspaceException(
+            'SCIM_ALREADY_ENABLED',
+            'SCIM is already enabled for this workspace: rotate its token instead.',
+          );
+        }
+        throw error;
+      }
+      await this.audit.record(tx, workspaceId, actor, {
+        action: 'scim.enabled',
+        targetType: 'scim_connection',
+        targetId: workspaceId,
+        after: { provider },
+      });
+    });
+    return { baseUrl: this.baseUrl, token };
+  }
+
+  async rotateToken(
+    workspaceId: string,
+    actor: AuditActor,
+  ): Promise<{ baseUrl: string; token: string; previousTokenValidUntil: Date }> {
+    const token = randomToken(32);
+    const graceSeconds = this.config.scim.tokenGraceSeconds;
+    const validUntil = await this.dataSource.transaction(async (tx) => {
+      const [rows]: [{ previous_token_expires_at: Date }[], number] = await tx.query(
+        `UPDATE scim_connections
+            SET previous_token_hash = token_hash,
+                previous_token_expires_at = now() + make_interval(secs => $3),
+                token_hash = $2,
+                updated_at = now()
+          WHERE workspace_id = $1
+      RETURNING previous_token_expires_at`,
+        [workspaceId, tokenDigest(this.config.secretKey, token), graceSeconds],
+      );
+      if (!rows[0]) throw notEnabled();
+      await this.audit.record(tx, workspaceId, actor, {
+        action: 'scim.token_rotated',
+        targetType: 'scim_connection',
+        targetId: workspaceId,
+        details: { previousTokenValidUntil: rows[0].previous_token_expires_at },
+      });
+      return rows[0].previous_token_expires_at;
+    });
+    return { baseUrl: this.baseUrl, token, previousTokenValidUntil: validUntil };
+  }
+
+  async disable(workspaceId: string, actor: AuditActor): Promise<void> {
+    await this.dataSource.transaction(async (tx) => {
+      const [rows]: [unknown[], number] = await tx.query(
+        `DELETE FROM scim_connections WHERE workspace_id = $1 RETURNING provider`,
+        [workspaceId],
+      );
+      if (rows.length === 0) throw notEnabled();
+      await this.audit.record(tx, workspaceId, actor, {
+        action: 'scim.disabled',
+        targetType: 'scim_connection',
+        targetId: workspaceId,
+      });
+    });
+  }
+
+  /**
+   * The workspace a bearer token opens, or null. One indexed lookup of the token's keyed digest:
+   * the current token, or the previous one during its grace period.
+   */
+  async authenticate(token: string): Promise<string | null> {
+    if (!token || token.length > 256) return null;
+    const digest = tokenDigest(this.config.secretKey, token);
+    const rows: { workspace_id: string }[] = await this.dataSource.query(
+      `SELECT workspace_id FROM scim_connections
+        WHERE token_hash = $1
+           OR (previous_token_hash = $1 AND previous_token_expires_at > now())`,
+      [digest],
+    );
+    return rows[0]?.workspace_id ?? null;
+  }
+
+  /** Notes a request, and whether it spoke Entra's legacy dialect. */
+  async noteRequest(workspaceId: string, entraLegacy: boolean): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE scim_connections
+          SET last_request_at = now(),
+              entra_legacy_requests = entra_legacy_requests + $2::int,
+              entra_legacy_last_seen_at = CASE WHEN $2::int > 0 THEN now() ELSE entra_legacy_last_seen_at END
+        WHERE workspace_id = $1`,
+      [workspaceId, entraLegacy ? 1 : 0],
+    );
+  }
+}
+
+const notEnabled = () =>
+  new WorkspaceException('SCIM_NOT_ENABLED', 'SCIM is not enabled for this workspace.');

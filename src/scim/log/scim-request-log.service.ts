@@ -1,0 +1,90 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { Page } from '../../common/paging.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import type { AppConfig } from '../../config/configuration.js';
+
+export interface ScimRequestEntry {
+  workspaceId: string;
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  userAgent: string | undefined;
+  errorDetail: string | undefined;
+  body: unknown;
+}
+
+const SECRET_KEYS = /^(password|token|secret|authorization)$/i;
+const MAX_BODY_CHARS = 64 * 1024;
+
+/** The request body as logged: secrets replaced, size bounded. */
+export function redactBody(body: unknown): unknown {
+  if (body === undefined || body === null) return null;
+  const json = JSON.stringify(body, (key, value: unknown) =>
+    SECRET_KEYS.test(key) ? '[redacted]' : value,
+  );
+  if (json === undefined) return null;
+  if (json.length > MAX_BODY_CHARS) return { truncated: true, size: json.length };
+  return JSON.parse(json) as unknown;
+}
+
+/**
+ * The per-workspace SCIM request log admins read to see what their IdP did, kept for
+ * SCIM_REQUEST_LOG_DAYS. Writing it never fails a SCIM request.
+ */
+@Injectable()
+export class ScimRequestLog {
+  private readonly logger = new Logger(ScimRequestLog.name);
+  private lastPrune = 0;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async record(entry: ScimRequestEntry): Promise<void> {
+    try {
+      await this.dataSource.query(
+        `INSERT INTO scim_requests
+           (workspace_id, method, path, status, duration_ms, user_agent, error_detail, request_body)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [
+          entry.workspaceId,
+          entry.method,
+          entry.path.slice(0, 2048),
+          entry.status,
+          Math.round(entry.durationMs),
+          entry.userAgent?.slice(0, 512) ?? null,
+          entry.errorDetail?.slice(0, 2048) ?? null,
+          JSON.stringify(redactBody(entry.body)),
+        ],
+      );
+      if (Date.now() - this.lastPrune > 60_000) {
+        this.lastPrune = Date.now();
+        await this.dataSource.query(
+          `DELETE FROM scim_requests WHERE created_at < now() - make_interval(days => $1)`,
+          [this.config.scim.requestLogDays],
+        );
+      }
+    } catch (error) {
+      this.logger.error(error);
+    }
+  }
+
+  async list(workspaceId: string, page: { limit: number; offset: number }): Promise<Page<unknown>> {
+    const [counted] = await this.dataSource.query<{ total: number }[]>(
+      `SELECT count(*)::int AS total FROM scim_requests WHERE workspace_id = $1`,
+      [workspaceId],
+    );
+    const items = await this.dataSource.query<unknown[]>(
+      `SELECT id::text, method, path, status, duration_ms AS "durationMs", user_agent AS "userAgent",
+              error_detail AS "errorDetail", request_body AS "requestBody", created_at AS "createdAt"
+         FROM scim_requests WHERE workspace_id = $1
+        ORDER BY id DESC LIMIT $2 OFFSET $3`,
+      [workspaceId, page.limit, page.offset],
+    );
+    return { items, total: counted?.total ?? 0, ...page };
+  }
+}

@@ -1,0 +1,552 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import type { AuditActor } from '../common/actor.js';
+import { isUniqueViolation } from '../database/database-errors.js';
+import { AuditService } from './audit.service.js';
+import { normalizeEmail } from './email.js';
+import { Group } from './entities/group.entity.js';
+import { Membership } from './entities/membership.entity.js';
+import { User } from './entities/user.entity.js';
+import { MemberService } from './member.service.js';
+import { WorkspaceException } from './workspace.errors.js';
+
+/** A person as an identity provider describes them through SCIM. */
+export interface ProvisionedProfile {
+  userName: string;
+  externalId: string | null;
+  email: string;
+  fullName: string | null;
+  active: boolean;
+  /** The IdP grants the admin role (roles/role = "admin"). */
+  admin: boolean;
+  /** The SCIM attributes to keep as sent (name, emails, enterprise extension...). */
+  data: Record<string, unknown>;
+}
+
+export interface ProvisionedGroup {
+  displayName: string;
+  externalId: string | null;
+  adminRole: boolean;
+}
+
+/**
+ * Provisioning by an identity provider (SCIM), inside the caller's transaction so a SCIM
+ * request applies all or nothing. The IdP is the source of truth: deactivation and demotion
+ * always apply, even to the last admin; the workspace then shows that it has none.
+ */
+@Injectable()
+export class ProvisioningService {
+  constructor(
+    private readonly members: MemberService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async countActiveAdmins(tx: EntityManager, workspaceId: string): Promise<number> {
+    const [row] = await tx.query<{ admins: number }[]>(
+      `SELECT count(*)::int AS admins FROM memberships
+        WHERE workspace_id = $1 AND role = 'admin' AND status = 'active'`,
+      [workspaceId],
+    );
+    return row?.admins ?? 0;
+  }
+
+  /** Records it when a change left the workspace without an active admin. */
+  async noteAdminGap(
+    tx: EntityManager,
+    workspaceId: string,
+    adminsBefore: number,
+    actor: AuditActor,
+  ): Promise<void> {
+    if (adminsBefore > 0 && (await this.countActiveAdmins(tx, workspaceId)) === 0) {
+      await this.audit.record(tx, workspaceId, actor, {
+        action: 'workspace.no_active_admin',
+        targetType: 'workspace',
+        targetId: workspaceId,
+        details: { cause: 'The identity provider deactivated or demoted the last active admin.' },
+      });
+    }
+  }
+
+  /**
+   * Creates the member, or links the person who already has this email: an existing membership
+   * becomes SCIM-managed. Refused when the userName is taken in the workspace or the person is
+   * SCIM-linked to another workspace. Returns the user id.
+   */
+  async createMember(
+    tx: EntityManager,
+    workspaceId: string,
+    profile: ProvisionedProfile,
+    actor: AuditActor,
+  ): Promise<string> {
+    await this.assertUserNameFree(tx, workspaceId, profile.userName, null);
+    const email = normalizeEmail(profile.email);
+    let user = await tx
+      .getRepository(User)
+      .createQueryBuilder('u')
+      .where('u.email = :email', { email })
+      .setLock('pessimistic_write')
+      .getOne();
+    if (user?.scimWorkspaceId && user.scimWorkspaceId !== workspaceId) {
+      throw new WorkspaceException(
+        'SCIM_LINKED_ELSEWHERE',
+        `${email} is already provisioned by SCIM in another workspace; a person can be SCIM-linked to one workspace only.`,
+      );
+    }
+    if (!user) {
+      user = await tx.save(
+        tx.create(User, { email, fullName: profile.fullName, passwordHash: null }),
+      );
+    }
+    const existing = await tx.findOneBy(Membership, { workspaceId, userId: user.id });
+    if (existing?.scimManaged && existing.scimUserName) {
+      throw new WorkspaceException(
+        'SCIM_USER_NAME_TAKEN',
+        `${email} is already provisioned in this workspace as userName "${existing.scimUserName}".`,
+      );
+    }
+    await tx.update(
+      User,
+      { id: user.id },
+      { scimWorkspaceId: workspaceId, ...(profile.fullName && { fullName: profile.fullName }) },
+    );
+    const scimFields = {
+      scimManaged: true,
+      scimUserName: profile.userName,
+      scimExternalId: profile.externalId,
+      scimData: profile.data,
+      scimAdmin: profile.admin,
+    };
+    if (existing) {
+      await tx.update(Membership, { workspaceId, userId: user.id }, scimFields);
+    } else {
+      await tx.insert(Membership, {
+        workspaceId,
+        userId: user.id,
+        role: 'member',
+        status: 'active',
+        source: 'scim',
+        ...scimFields,
+      });
+    }
+    await this.audit.record(tx, workspaceId, actor, {
+      action: existing ? 'member.linked' : 'member.added',
+      targetType: 'user',
+      targetId: user.id,
+      after: { email, userName: profile.userName, active: profile.active, admin: profile.admin },
+    });
+    const currentStatus = existing?.status ?? 'active';
+    const wanted = profile.active ? 'active' : 'deactivated';
+    if (currentStatus !== wanted) {
+      await this.members.setStatus(tx, workspaceId, user.id, wanted, actor);
+    }
+    await this.recomputeRoles(tx, workspaceId, [user.id], actor);
+    return user.id;
+  }
+
+  /** Applies a whole profile (PUT, or PATCH after the patch engine ran) to a member. */
+  async updateMember(
+    tx: EntityManager,
+    workspaceId: string,
+    userId: string,
+    profile: ProvisionedProfile,
+    actor: AuditActor,
+  ): Promise<void> {
+    const membership = await this.members.findMembership(tx, workspaceId, userId);
+    await this.assertUserNameFree(tx, workspaceId, profile.userName, userId);
+    const email = normalizeEmail(profile.email);
+    const before = {
+      email: membership.user.email,
+      userName: membership.scimUserName,
+      fullName: membership.user.fullName,
+      active: membership.status === 'active',
+      admin: membership.scimAdmin,
+    };
+    const userChanges: Partial<User> = { scimWorkspaceId: workspaceId };
+    if (email !== membership.user.email) userChanges.email = email;
+    if (profile.fullName !== null && profile.fullName !== membership.user.fullName) {
+      userChanges.fullName = profile.fullName;
+    }
+    try {
+      await tx.update(User, { id: userId }, { ...userChanges, updatedAt: () => 'now()' });
+    } catch (error) {
+      if (isUniqueViolation(error, 'users_email_key')) {
+        throw new WorkspaceException(
+          'EMAIL_TAKEN',
+          `Another person already has the email ${email}.`,
+        );
+      }
+      throw error;
+    }
+    await tx.update(
+      Membership,
+      { workspaceId, userId },
+      {
+        scimManaged: true,
+        scimUserName: profile.userName,
+        scimExternalId: profile.externalId,
+        scimData: profile.data,
+        scimAdmin: profile.admin,
+        updatedAt: () => 'now()',
+      },
+    );
+    const wanted = profile.active ? 'active' : 'deactivated';
+    if (membership.status !== wanted) {
+      await this.members.setStatus(tx, workspaceId, userId, wanted, actor);
+    }
+    await this.recomputeRoles(tx, workspaceId, [userId], actor);
+    const after = {
+      email,
+      userName: profile.userName,
+      fullName: profile.fullName,
+      active: profile.active,
+      admin: profile.admin,
+    };
+    if (JSON.stringify(before) !== JSON.stringify(after)) {
+      await this.audit.record(tx, workspaceId, actor, {
+        action: 'member.updated',
+        targetType: 'user',
+        targetId: userId,
+        before,
+        after,
+      });
+    }
+  }
+
+  /** DELETE: the membership goes, with its groups and sessions; the person stays. */
+  async removeMember(tx: EntityManager, workspaceId: string, userId: string, actor: AuditActor) {
+    const membership = await this.members.findMembership(tx, workspaceId, userId);
+    await tx.delete(Membership, { workspaceId, userId });
+    await tx.query(
+      `UPDATE users SET scim_workspace_id = NULL WHERE id = $1 AND scim_workspace_id = $2`,
+      [userId, workspaceId],
+    );
+    await this.audit.record(tx, workspaceId, actor, {
+      action: 'member.removed',
+      targetType: 'user',
+      targetId: userId,
+      before: { email: membership.user.email, role: membership.role, status: membership.status },
+    });
+  }
+
+  /**
+   * The role of SCIM-managed members follows the IdP: admin when the IdP grants it or while they
+   * are in a group with the admin role. Set-based; `userIds` undefined = every member.
+   */
+  async recomputeRoles(
+    tx: EntityManager,
+    workspaceId: string,
+    userIds: string[] | undefined,
+    actor: AuditActor,
+  ): Promise<void> {
+    const [rows]: [{ user_id: string; role: string }[], number] = await tx.query(
+      `WITH wanted AS (
+         SELECT m.user_id,
+                CASE WHEN m.scim_admin OR EXISTS (
+                       SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
+                        WHERE gm.workspace_id = m.workspace_id AND gm.user_id = m.user_id AND g.admin_role)
+                     THEN 'admin' ELSE 'member' END AS role
+           FROM memberships m
+          WHERE m.workspace_id = $1 AND m.scim_managed
+            AND ($2::uuid[] IS NULL OR m.user_id = ANY($2::uuid[])))
+       UPDATE memberships m SET role = wanted.role, updated_at = now()
+         FROM wanted
+        WHERE m.workspace_id = $1 AND m.user_id = wanted.user_id AND m.role <> wanted.role
+    RETURNING m.user_id, m.role`,
+      [workspaceId, userIds ?? null],
+    );
+    if (rows.length === 0) return;
+    const promoted = rows.filter((r) => r.role === 'admin').map((r) => r.user_id);
+    const demoted = rows.filter((r) => r.role === 'member').map((r) => r.user_id);
+    await this.audit.record(tx, workspaceId, actor, {
+      action: 'member.roles_changed',
+      targetType: rows.length === 1 ? 'user' : 'workspace',
+      targetId: rows.length === 1 ? rows[0]!.user_id : workspaceId,
+      details: {
+        promoted: promoted.slice(0, 100),
+        demoted: demoted.slice(0, 100),
+        promotedCount: promoted.length,
+        demotedCount: demoted.length,
+      },
+    });
+  }
+
+  private async assertUserNameFree(
+    tx: EntityManager,
+    workspaceId: string,
+    userName: string,
+    exceptUserId: string | null,
+  ): Promise<void> {
+    const rows: { user_id: string }[] = await tx.query(
+      `SELECT user_id FROM memberships
+        WHERE workspace_id = $1 AND lower(scim_user_name) = lower($2)
+          AND ($3::uuid IS NULL OR user_id <> $3::uuid)`,
+      [workspaceId, userName, exceptUserId],
+    );
+    if (rows.length > 0) {
+      throw new WorkspaceException(
+        'SCIM_USER_NAME_TAKEN',
+        `The userName "${userName}" is already used by another member of this workspace.`,
+      );
+    }
+  }
+
+  // ---- groups ---------------------------------------------------------------------------
+
+  /**
+   * A pushed group. A hand-made group with the same name is taken over: it becomes SCIM-managed
+   * and its members are replaced by the pushed ones. Returns the group id.
+   */
+  async createGroup(
+    tx: EntityManager,
+    workspaceId: string,
+    group: ProvisionedGroup,
+    memberIds: string[],
+    actor: AuditActor,
+  ): Promise<string> {
+    const [existing] = await tx.query<{ id: string; scim_managed: boolean }[]>(
+      `SELECT id, scim_managed FROM groups WHERE workspace_id = $1 AND lower(display_name) = lower($2)
+        FOR UPDATE`,
+      [workspaceId, group.displayName],
+    );
+    if (existing?.scim_managed) {
+      throw new WorkspaceException(
+        'GROUP_NAME_TAKEN',
+        `A group named "${group.displayName}" is already provisioned in this workspace.`,
+      );
+    }
+    let groupId: string;
+    if (existing) {
+      groupId = existing.id;
+      await tx.update(
+        Group,
+        { id: groupId, workspaceId },
+        { ...group, scimManaged: true, scimExternalId: group.externalId },
+      );
+      await this.audit.record(tx, workspaceId, actor, {
+        action: 'group.taken_over',
+        targetType: 'group',
+        targetId: groupId,
+        after: { displayName: group.displayName, scimManaged: true },
+      });
+      await this.replaceGroupMembers(tx, workspaceId, groupId, memberIds, actor);
+    } else {
+      const saved = await tx.save(
+        tx.create(Group, {
+          workspaceId,
+          displayName: group.displayName,
+          scimManaged: true,
+          scimExternalId: group.externalId,
+          adminRole: group.adminRole,
+        }),
+      );
+      groupId = saved.id;
+      await this.audit.record(tx, workspaceId, actor, {
+        action: 'group.created',
+        targetType: 'group',
+        targetId: groupId,
+        after: { displayName: group.displayName, scimManaged: true, adminRole: group.adminRole },
+      });
+      await this.addGroupMembers(tx, workspaceId, groupId, memberIds, actor);
+    }
+    return groupId;
+  }
+
+  async updateGroup(
+    tx: EntityManager,
+    workspaceId: string,
+    groupId: string,
+    group: ProvisionedGroup,
+    actor: AuditActor,
+  ): Promise<void> {
+    const current = await tx.findOneBy(Group, { id: groupId, workspaceId });
+    if (!current)
+      throw new WorkspaceException('GROUP_NOT_FOUND', 'No such group in this workspace.');
+    const changed =
+      current.displayName !== group.displayName ||
+      current.scimExternalId !== group.externalId ||
+      current.adminRole !== group.adminRole;
+    if (!changed) return;
+    try {
+      await tx.update(
+        Group,
+        { id: groupId, workspaceId },
+        {
+          displayName: group.displayName,
+          scimExternalId: group.externalId,
+          adminRole: group.adminRole,
+          scimManaged: true,
+          updatedAt: () => 'now()',
+        },
+      );
+    } catch (error) {
+      if (isUniqueViolation(error, 'groups_display_name_key')) {
+        throw new WorkspaceException(
+          'GROUP_NAME_TAKEN',
+          `A group named "${group.displayName}" already exists in this workspace.`,
+        );
+      }
+      throw error;
+    }
+    await this.audit.record(tx, workspaceId, actor, {
+      action: 'group.updated',
+      targetType: 'group',
+      targetId: groupId,
+      before: { displayName: current.displayName, adminRole: current.adminRole },
+      after: { displayName: group.displayName, adminRole: group.adminRole },
+    });
+    if (current.adminRole !== group.adminRole) {
+      const members = await tx.query<{ user_id: string }[]>(
+        `SELECT user_id FROM group_members WHERE group_id = $1`,
+        [groupId],
+      );
+      await this.recomputeRoles(
+        tx,
+        workspaceId,
+        members.map((m) => m.user_id),
+        actor,
+      );
+    }
+  }
+
+  async deleteGroup(tx: EntityManager, workspaceId: string, groupId: string, actor: AuditActor) {
+    const members = await tx.query<{ user_id: string }[]>(
+      `SELECT user_id FROM group_members WHERE group_id = $1 AND workspace_id = $2`,
+      [groupId, workspaceId],
+    );
+    const [rows]: [{ display_name: string; admin_role: boolean }[], number] = await tx.query(
+      `DELETE FROM groups WHERE id = $1 AND workspace_id = $2 RETURNING display_name, admin_role`,
+      [groupId, workspaceId],
+    );
+    const deleted = rows[0];
+    if (!deleted)
+      throw new WorkspaceException('GROUP_NOT_FOUND', 'No such group in this workspace.');
+    await this.audit.record(tx, workspaceId, actor, {
+      action: 'group.deleted',
+      targetType: 'group',
+      targetId: groupId,
+      before: { displayName: deleted.display_name, memberCount: members.length },
+    });
+    if (deleted.admin_role) {
+      await this.recomputeRoles(
+        tx,
+        workspaceId,
+        members.map((m) => m.user_id),
+        actor,
+      );
+    }
+  }
+
+  /**
+   * Adds members in one statement. Only active members of the workspace get in: ids of people
+   * who are not (any more) are skipped, so an IdP pushing a stale list never fails.
+   */
+  async addGroupMembers(
+    tx: EntityManager,
+    workspaceId: string,
+    groupId: string,
+    userIds: string[],
+    actor: AuditActor,
+  ): Promise<string[]> {
+    if (userIds.length === 0) return [];
+    const rows = await tx.query<{ user_id: string }[]>(
+      `INSERT INTO group_members (workspace_id, group_id, user_id)
+       SELECT m.workspace_id, $2::uuid, m.user_id FROM memberships m
+        WHERE m.workspace_id = $1 AND m.user_id = ANY($3::uuid[]) AND m.status = 'active'
+       ON CONFLICT DO NOTHING
+       RETURNING user_id`,
+      [workspaceId, groupId, userIds],
+    );
+    const added = rows.map((r) => r.user_id);
+    await this.afterMembershipChange(
+      tx,
+      workspaceId,
+      groupId,
+      'group.member_added',
+      added,
+      userIds.length,
+      actor,
+    );
+    return added;
+  }
+
+  async removeGroupMembers(
+    tx: EntityManager,
+    workspaceId: string,
+    groupId: string,
+    userIds: string[],
+    actor: AuditActor,
+  ): Promise<string[]> {
+    if (userIds.length === 0) return [];
+    const [rows]: [{ user_id: string }[], number] = await tx.query(
+      `DELETE FROM group_members WHERE workspace_id = $1 AND group_id = $2 AND user_id = ANY($3::uuid[])
+       RETURNING user_id`,
+      [workspaceId, groupId, userIds],
+    );
+    const removed = rows.map((r) => r.user_id);
+    await this.afterMembershipChange(
+      tx,
+      workspaceId,
+      groupId,
+      'group.member_removed',
+      removed,
+      userIds.length,
+      actor,
+    );
+    return removed;
+  }
+
+  /** The group's members become exactly `userIds` (those that are active members). */
+  async replaceGroupMembers(
+    tx: EntityManager,
+    workspaceId: string,
+    groupId: string,
+    userIds: string[],
+    actor: AuditActor,
+  ): Promise<void> {
+    const [rows]: [{ user_id: string }[], number] = await tx.query(
+      `DELETE FROM group_members WHERE workspace_id = $1 AND group_id = $2
+          AND NOT (user_id = ANY($3::uuid[]))
+       RETURNING user_id`,
+      [workspaceId, groupId, userIds],
+    );
+    const removed = rows.map((r) => r.user_id);
+    await this.afterMembershipChange(
+      tx,
+      workspaceId,
+      groupId,
+      'group.member_removed',
+      removed,
+      removed.length,
+      actor,
+    );
+    await this.addGroupMembers(tx, workspaceId, groupId, userIds, actor);
+  }
+
+  private async afterMembershipChange(
+    tx: EntityManager,
+    workspaceId: string,
+    groupId: string,
+    action: string,
+    changed: string[],
+    requested: number,
+    actor: AuditActor,
+  ): Promise<void> {
+    if (changed.length === 0) return;
+    const [group] = await tx.query<{ display_name: string; admin_role: boolean }[]>(
+      `UPDATE groups SET updated_at = now() WHERE id = $1 RETURNING display_name, admin_role`,
+      [groupId],
+    );
+    await this.audit.record(tx, workspaceId, actor, {
+      action,
+      targetType: 'group',
+      targetId: groupId,
+      details: {
+        displayName: group?.display_name,
+        userIds: changed.slice(0, 100),
+        count: changed.length,
+        requested,
+      },
+    });
+    if (group?.admin_role) await this.recomputeRoles(tx, workspaceId, changed, actor);
+  }
+}

@@ -20,6 +20,9 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): IN
   // The admin frontend may live on its own origin; it sends the session cookie.
   app.enableCors({ origin: allowedOrigins(config), credentials: true });
   app.use(cookieParser());
+  // SAML responses and metadata, and SCIM pushes of large groups, outgrow the 100 kB default.
+  app.useBodyParser('json', { type: ['application/json', 'application/scim+json'], limit: '5mb' });
+  app.useBodyParser('urlencoded', { extended: false, limit: '2mb' });
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
 

@@ -118,7 +118,9 @@ export class SamlSignInService {
 
   samlOptions(provider: SamlProvider): Partial<PassportSamlConfig> {
     const urls = samlUrls(this.config.http.publicUrl, provider.providerToken);
-    const privateKey = this.providers.spPrivateKey(provider);
+    // Opened only when used, so a provider that neither signs nor decrypts never needs it.
+    const needsKey = provider.signAuthnRequests || provider.wantEncryptedAssertions;
+    const privateKey = needsKey ? this.providers.spPrivateKey(provider) : undefined;
     return {
       callbackUrl: urls.acsUrl,
       issuer: urls.spEntityId,

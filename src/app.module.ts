@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import { AuthModule } from './auth/auth.module.js';
 import { SamlModule } from './auth/saml/saml.module.js';
+import { ScimModule } from './scim/scim.module.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
 import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/configuration.js';
@@ -52,6 +53,7 @@ export class AppModule {
         WorkspaceModule,
         AuthModule,
         SamlModule,
+        ScimModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ApiExceptionFilter },

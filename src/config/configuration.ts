@@ -42,7 +42,12 @@ const environmentSchema = z.object({
     .optional(),
   SAML_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(600).default(60),
   SAML_REQUEST_TTL_SECONDS: positiveInt.max(86_400).default(600),
-  SCIM_TOKEN_GRACE_SECONDS: z.coerce.number().int().min(0).max(30 * 86_400).default(3600),
+  SCIM_TOKEN_GRACE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86_400)
+    .default(3600),
   SCIM_REQUEST_LOG_DAYS: positiveInt.max(365).default(7),
 });
 

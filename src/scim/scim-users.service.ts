@@ -1,0 +1,337 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { isEmail } from 'class-validator';
+import { DataSource, EntityManager } from 'typeorm';
+import type { AuditActor } from '../common/actor.js';
+import { isUuid } from '../common/ids.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/configuration.js';
+import { ProvisioningService, type ProvisionedProfile } from '../workspace/provisioning.service.js';
+import { lockWorkspace } from '../workspace/workspace-lock.js';
+import { SqlParams, translateFilter } from './filter/scim-filter.js';
+import { applyPatch, type PatchDialect } from './patch/scim-patch.js';
+import { ScimError } from './scim-error.js';
+import {
+  asBoolean,
+  assertIfMatch,
+  etagOf,
+  type Json,
+  type ListQuery,
+  listResponse,
+  project,
+  requireObject,
+  requireSchema,
+  wants,
+} from './scim-resources.js';
+import {
+  ENTERPRISE_USER_SCHEMA,
+  GATEHOUSE_USER_SCHEMA,
+  USER_FILTER_SCHEMA,
+  USER_PATCH_SCHEMA,
+  USER_SCHEMA,
+  USER_SORT,
+} from './scim-schemas.js';
+
+interface UserRow {
+  user_id: string;
+  scim_user_name: string | null;
+  scim_external_id: string | null;
+  scim_data: Json | null;
+  status: string;
+  email: string;
+  full_name: string | null;
+  created_at: Date;
+  last_modified: Date;
+}
+
+const USER_COLUMNS = `m.user_id, m.scim_user_name, m.scim_external_id, m.scim_data, m.status,
+  u.email, u.full_name, m.created_at, greatest(m.updated_at, u.updated_at) AS last_modified`;
+const EXTENSIONS = [ENTERPRISE_USER_SCHEMA, GATEHOUSE_USER_SCHEMA];
+/** Attributes with columns of their own, or computed: never stored in scim_data. */
+const NOT_STORED = [
+  'id',
+  'meta',
+  'schemas',
+  'userName',
+  'externalId',
+  'active',
+  'password',
+  'groups',
+];
+
+const notFound = () => ScimError.status(404, 'No such User in this workspace.');
+
+/** The person a SCIM User resource describes, as the Workspace module takes it. */
+export function profileFromResource(resource: Json): ProvisionedProfile {
+  const userName = resource.userName;
+  if (typeof userName !== 'string' || !userName.trim()) {
+    throw ScimError.of('invalidValue', 'userName is required and must be a non-empty string.');
+  }
+  const emails = Array.isArray(resource.emails) ? (resource.emails as Json[]) : [];
+  const valueOf = (e: Json | undefined) =>
+    typeof e?.value === 'string' ? e.value.trim() : undefined;
+  const email =
+    valueOf(
+      emails.find((e) => e.primary === true || e.primary === 'True' || e.primary === 'true'),
+    ) ??
+    valueOf(emails.find((e) => typeof e.type === 'string' && e.type.toLowerCase() === 'work')) ??
+    valueOf(emails[0]) ??
+    (isEmail(userName.trim()) ? userName.trim() : undefined);
+  if (!email || !isEmail(email)) {
+    throw ScimError.of(
+      'invalidValue',
+      'The User needs an email: a primary or work email, or a userName that is an email address.',
+    );
+  }
+  const name = (resource.name ?? {}) as Json;
+  const given = typeof name.givenName === 'string' ? name.givenName.trim() : '';
+  const family = typeof name.familyName === 'string' ? name.familyName.trim() : '';
+  const fullName =
+    [given, family].filter(Boolean).join(' ') ||
+    (typeof resource.displayName === 'string' && resource.displayName.trim()) ||
+    (typeof name.formatted === 'string' && name.formatted.trim()) ||
+    null;
+  const data: Json = {};
+  for (const [key, value] of Object.entries(resource)) {
+    if (!NOT_STORED.includes(key) && value !== undefined) data[key] = value;
+  }
+  return {
+    userName: userName.trim(),
+    externalId: typeof resource.externalId === 'string' ? resource.externalId : null,
+    email,
+    fullName,
+    active: asBoolean(resource.active, 'active') ?? true,
+    admin: grantsAdmin(resource),
+    data,
+  };
+}
+
+/** `roles` with a value "admin", or a `role` of "admin" (top level or Gatehouse extension). Exact case. */
+export function grantsAdmin(resource: Json): boolean {
+  const roles = Array.isArray(resource.roles) ? (resource.roles as unknown[]) : [];
+  const inRoles = roles.some((r) =>
+    typeof r === 'string' ? r === 'admin' : (r as Json | null)?.value === 'admin',
+  );
+  const extension = resource[GATEHOUSE_USER_SCHEMA] as Json | undefined;
+  return inRoles || resource.role === 'admin' || extension?.role === 'admin';
+}
+
+/**
+ * SCIM Users: each is a membership of the token's workspace. Reads are one query per page;
+ * writes run in one transaction through the Workspace module's ProvisioningService.
+ */
+@Injectable()
+export class ScimUsersService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly provisioning: ProvisioningService,
+  ) {}
+
+  private get baseUrl() {
+    return `${this.config.http.publicUrl}/scim/v2`;
+  }
+
+  async list(workspaceId: string, query: ListQuery): Promise<Json> {
+    const params = new SqlParams();
+    const ws = params.add(workspaceId);
+    const where = query.filter
+      ? `m.workspace_id = ${ws} AND (${translateFilter(query.filter, USER_FILTER_SCHEMA, params)})`
+      : `m.workspace_id = ${ws}`;
+    const sort = this.orderBy(query);
+    const [counted] = await this.dataSource.query<{ total: number }[]>(
+      `SELECT count(*)::int AS total FROM memberships m JOIN users u ON u.id = m.user_id WHERE ${where}`,
+      params.values,
+    );
+    const total = counted?.total ?? 0;
+    let rows: UserRow[] = [];
+    if (query.count > 0 && total >= query.startIndex) {
+      const limit = params.add(query.count);
+      const offset = params.add(query.startIndex - 1);
+      rows = await this.dataSource.query<UserRow[]>(
+        `SELECT ${USER_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id
+          WHERE ${where} ORDER BY ${sort} LIMIT ${limit} OFFSET ${offset}`,
+        params.values,
+      );
+    }
+    const groups = wants(query, 'groups')
+      ? await this.groupsOf(
+          this.dataSource.manager,
+          workspaceId,
+          rows.map((r) => r.user_id),
+        )
+      : new Map<string, Json[]>();
+    return listResponse(
+      rows.map((row) =>
+        project(
+          this.toResource(row, groups.get(row.user_id) ?? []),
+          query,
+          USER_SCHEMA,
+          EXTENSIONS,
+        ),
+      ),
+      total,
+      query,
+    );
+  }
+
+  async get(
+    workspaceId: string,
+    id: string,
+    query?: Pick<ListQuery, 'attributes' | 'excludedAttributes'>,
+  ) {
+    const row = await this.load(this.dataSource.manager, workspaceId, id);
+    const groups = await this.groupsOf(this.dataSource.manager, workspaceId, [row.user_id]);
+    const resource = this.toResource(row, groups.get(row.user_id) ?? []);
+    return {
+      resource: query ? project(resource, query, USER_SCHEMA, EXTENSIONS) : resource,
+      etag: etagOf(row.last_modified),
+    };
+  }
+
+  async create(workspaceId: string, body: unknown, actor: AuditActor) {
+    const resource = requireObject(body);
+    requireSchema(resource, USER_SCHEMA);
+    const profile = profileFromResource(resource);
+    const userId = await this.dataSource.transaction(async (tx) => {
+      await lockWorkspace(tx, workspaceId);
+      return this.provisioning.createMember(tx, workspaceId, profile, actor);
+    });
+    return this.get(workspaceId, userId);
+  }
+
+  /** PUT: the whole resource. An `active` left out keeps the current status (Okta does that). */
+  async replace(
+    workspaceId: string,
+    id: string,
+    body: unknown,
+    ifMatch: string | undefined,
+    actor: AuditActor,
+  ) {
+    const resource = requireObject(body);
+    requireSchema(resource, USER_SCHEMA);
+    if (typeof resource.id === 'string' && resource.id.toLowerCase() !== id.toLowerCase()) {
+      throw ScimError.of('mutability', 'The id in the body differs from the id in the URL.');
+    }
+    await this.write(workspaceId, id, ifMatch, actor, (row) => {
+      const profile = profileFromResource(resource);
+      if (resource.active === undefined) profile.active = row.status === 'active';
+      return profile;
+    });
+    return this.get(workspaceId, id);
+  }
+
+  async patch(
+    workspaceId: string,
+    id: string,
+    body: unknown,
+    ifMatch: string | undefined,
+    actor: AuditActor,
+  ) {
+    let dialect: PatchDialect | undefined;
+    await this.write(workspaceId, id, ifMatch, actor, (row) => {
+      const current = this.toResource(row, []);
+      delete current.meta;
+      delete current.groups;
+      const result = applyPatch(current, body, USER_PATCH_SCHEMA);
+      dialect = result.dialect;
+      return profileFromResource(result.resource);
+    });
+    return { ...(await this.get(workspaceId, id)), dialect };
+  }
+
+  async delete(workspaceId: string, id: string, ifMatch: string | undefined, actor: AuditActor) {
+    await this.dataSource.transaction(async (tx) => {
+      await lockWorkspace(tx, workspaceId);
+      const row = await this.load(tx, workspaceId, id);
+      assertIfMatch(ifMatch, etagOf(row.last_modified));
+      const adminsBefore = await this.provisioning.countActiveAdmins(tx, workspaceId);
+      await this.provisioning.removeMember(tx, workspaceId, row.user_id, actor);
+      await this.provisioning.noteAdminGap(tx, workspaceId, adminsBefore, actor);
+    });
+  }
+
+  private async write(
+    workspaceId: string,
+    id: string,
+    ifMatch: string | undefined,
+    actor: AuditActor,
+    profileOf: (row: UserRow) => ProvisionedProfile,
+  ): Promise<void> {
+    await this.dataSource.transaction(async (tx) => {
+      await lockWorkspace(tx, workspaceId);
+      const row = await this.load(tx, workspaceId, id);
+      assertIfMatch(ifMatch, etagOf(row.last_modified));
+      const profile = profileOf(row);
+      const adminsBefore = await this.provisioning.countActiveAdmins(tx, workspaceId);
+      await this.provisioning.updateMember(tx, workspaceId, row.user_id, profile, actor);
+      await this.provisioning.noteAdminGap(tx, workspaceId, adminsBefore, actor);
+    });
+  }
+
+  private orderBy(query: ListQuery): string {
+    const direction = query.sortOrder === 'descending' ? 'DESC' : 'ASC';
+    if (!query.sortBy) return 'm.created_at, m.user_id';
+    const key = query.sortBy.toLowerCase().replace(`${USER_SCHEMA.toLowerCase()}:`, '');
+    const sql = USER_SORT[key];
+    if (!sql) throw ScimError.of('invalidValue', `Users cannot be sorted by ${query.sortBy}.`);
+    return `${sql} ${direction} NULLS LAST, m.user_id`;
+  }
+
+  private async load(tx: EntityManager, workspaceId: string, id: string): Promise<UserRow> {
+    if (!isUuid(id)) throw notFound();
+    const [row] = await tx.query<UserRow[]>(
+      `SELECT ${USER_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id
+        WHERE m.workspace_id = $1 AND m.user_id = $2`,
+      [workspaceId, id.toLowerCase()],
+    );
+    if (!row) throw notFound();
+    return row;
+  }
+
+  /** The groups of several users in one query (`groups` is read-only on User). */
+  private async groupsOf(tx: EntityManager, workspaceId: string, userIds: string[]) {
+    const byUser = new Map<string, Json[]>();
+    if (userIds.length === 0) return byUser;
+    const rows = await tx.query<{ user_id: string; id: string; display_name: string }[]>(
+      `SELECT gm.user_id, g.id, g.display_name FROM group_members gm JOIN groups g ON g.id = gm.group_id
+        WHERE gm.workspace_id = $1 AND gm.user_id = ANY($2::uuid[]) ORDER BY lower(g.display_name)`,
+      [workspaceId, userIds],
+    );
+    for (const row of rows) {
+      const list = byUser.get(row.user_id) ?? [];
+      list.push({
+        value: row.id,
+        display: row.display_name,
+        $ref: `${this.baseUrl}/Groups/${row.id}`,
+        type: 'direct',
+      });
+      byUser.set(row.user_id, list);
+    }
+    return byUser;
+  }
+
+  toResource(row: UserRow, groups: Json[]): Json {
+    const data = row.scim_data ?? {};
+    const schemas = [USER_SCHEMA, ...EXTENSIONS.filter((urn) => urn in data)];
+    const resource: Json = {
+      schemas,
+      id: row.user_id,
+      ...(row.scim_external_id !== null && { externalId: row.scim_external_id }),
+      userName: row.scim_user_name ?? row.email,
+      ...(row.full_name && { name: { formatted: row.full_name }, displayName: row.full_name }),
+      ...data,
+      emails: data.emails ?? [{ value: row.email, type: 'work', primary: true }],
+      active: row.status === 'active',
+      groups,
+      meta: {
+        resourceType: 'User',
+        created: row.created_at.toISOString(),
+        lastModified: row.last_modified.toISOString(),
+        location: `${this.baseUrl}/Users/${row.user_id}`,
+        version: etagOf(row.last_modified),
+      },
+    };
+    return resource;
+  }
+}

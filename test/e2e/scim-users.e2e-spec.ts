@@ -1,0 +1,109 @@
+import {
+  ENTERPRISE,
+  oktaUser,
+  PATCH_SCHEMA,
+  scimWorkspace,
+  USER_SCHEMA,
+} from '../support/scim-fixtures.js';
+import { startTestApp, TestApp } from '../support/test-app.js';
+
+describe('SCIM Users', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('creates, reads, lists, filters, patches, replaces and deletes users', async () => {
+    const ws = await scimWorkspace(t);
+    const created = await t.http
+      .post('/scim/v2/Users')
+      .set('Authorization', ws.auth)
+      .set('Content-Type', 'application/scim+json')
+      .send(JSON.stringify(oktaUser('ada@acme.test')))
+      .expect(201);
+    expect(created.headers['content-type']).toMatch(/^application\/scim\+json/);
+    expect(created.headers.location).toBe(`http://gatehouse.test/scim/v2/Users/${created.body.id}`);
+    expect(created.body).toMatchObject({
+      schemas: [USER_SCHEMA],
+      userName: 'ada@acme.test',
+      active: true,
+      name: { givenName: 'Ada', familyName: 'Lovelace' },
+      emails: [{ value: 'ada@acme.test', primary: true, type: 'work' }],
+      meta: { resourceType: 'User', version: expect.stringMatching(/^W\//) },
+    });
+    expect(created.body.password).toBeUndefined();
+    const id = created.body.id as string;
+
+    const member = await t.http
+      .get(`/api/workspaces/${ws.slug}/members/${id}`)
+      .set('Authorization', t.internal)
+      .expect(200);
+    expect(member.body).toMatchObject({
+      fullName: 'Ada Lovelace',
+      source: 'scim',
+      scimManaged: true,
+      role: 'member',
+    });
+
+    const byUserName = await t.http
+      .get('/scim/v2/Users')
+      .query({ filter: 'userName eq "ADA@acme.test"' })
+      .set('Authorization', ws.auth)
+      .expect(200);
+    expect(byUserName.body).toMatchObject({ totalResults: 1, startIndex: 1, itemsPerPage: 1 });
+    expect(byUserName.body.Resources[0].id).toBe(id);
+
+    const patched = await t.http
+      .patch(`/scim/v2/Users/${id}`)
+      .set('Authorization', ws.auth)
+      .send({
+        schemas: [PATCH_SCHEMA],
+        Operations: [
+          { op: 'Replace', path: 'name.givenName', value: 'Augusta' },
+          { op: 'Add', path: `${ENTERPRISE}:employeeNumber`, value: '42' },
+          { op: 'Replace', path: 'active', value: 'False' },
+        ],
+      })
+      .expect(200);
+    expect(patched.body).toMatchObject({
+      active: false,
+      name: { givenName: 'Augusta' },
+      [ENTERPRISE]: { employeeNumber: '42' },
+    });
+
+    const replaced = await t.http
+      .put(`/scim/v2/Users/${id}`)
+      .set('Authorization', ws.auth)
+      .send({
+        ...oktaUser('ada@acme.test'),
+        active: undefined,
+        name: { givenName: 'Ada', familyName: 'King' },
+      })
+      .expect(200);
+    expect(replaced.body).toMatchObject({ active: false, name: { familyName: 'King' } });
+
+    await t.http.delete(`/scim/v2/Users/${id}`).set('Authorization', ws.auth).expect(204);
+    await t.http.get(`/scim/v2/Users/${id}`).set('Authorization', ws.auth).expect(404);
+
+    const log = await t.http
+      .get(`/api/workspaces/${ws.slug}/scim/requests`)
+      .set('Authorization', t.internal)
+      .expect(200);
+    expect(log.body.items.map((r: { method: string }) => r.method).slice(0, 3)).toEqual([
+      'GET',
+      'DELETE',
+      'PUT',
+    ]);
+    expect(JSON.stringify(log.body)).not.toContain('not-stored-1!');
+  });
+
+  it('refuses a wrong token with a SCIM 401', async () => {
+    const res = await t.http.get('/scim/v2/Users').set('Authorization', 'Bearer nope').expect(401);
+    expect(res.body).toEqual({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+      status: '401',
+      detail: expect.any(String),
+    });
+  });
+});

@@ -24,8 +24,15 @@ function integer(value: unknown, name: string): number | undefined {
 
 function list(value: unknown): string[] | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  const items = Array.isArray(value) ? value : String(value).split(',');
-  return items.map((item) => String(item as string).trim()).filter(Boolean);
+  const items: unknown[] = Array.isArray(value)
+    ? value
+    : typeof value === 'string'
+      ? value.split(',')
+      : [];
+  return items
+    .filter((item): item is string => typeof item === 'string')
+    .map((item) => item.trim())
+    .filter(Boolean);
 }
 
 /**
@@ -33,8 +40,7 @@ function list(value: unknown): string[] | undefined {
  * §3.4.2.4 a startIndex below 1 means 1 and a negative count means 0; count is capped.
  */
 export function parseListQuery(source: Json): ListQuery {
-  const sortOrder =
-    source.sortOrder === undefined ? 'ascending' : String(source.sortOrder);
+  const sortOrder = source.sortOrder === undefined ? 'ascending' : source.sortOrder;
   if (sortOrder !== 'ascending' && sortOrder !== 'descending') {
     throw ScimError.of('invalidValue', 'sortOrder must be "ascending" or "descending".');
   }
@@ -109,9 +115,7 @@ export function project(
         continue;
       }
       const target: Json =
-        urn && urn !== coreUrn
-          ? ((out[urn] as Json | undefined) ?? ((out[urn] = {})))
-          : out;
+        urn && urn !== coreUrn ? ((out[urn] as Json | undefined) ?? (out[urn] = {})) : out;
       copyPath(container, target, parts);
     }
     return out;

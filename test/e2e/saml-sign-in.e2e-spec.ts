@@ -688,6 +688,21 @@ describe('SAML sign-in', () => {
         targetId: provider.id,
         details: { method: 'saml', reason: 'SAML_AUDIENCE_MISMATCH' },
       });
+      // Refusals after the response was read name the person it asserted.
+      await postToAcs(t, provider, await responseFor(provider, 'nobody@acme.test'));
+      await t.http
+        .patch(`/api/workspaces/${ws.slug}/saml-providers/${provider.id}`)
+        .set('Authorization', t.internal)
+        .send({ enabled: false })
+        .expect(200);
+      await postToAcs(t, provider, await responseFor(provider, 'ada@acme.test'));
+      const later = await t.http
+        .get(`/api/workspaces/${ws.slug}/audit-events?action=auth.sign_in_failed`)
+        .set('Authorization', t.internal);
+      expect(later.body.items.slice(0, 2).map((e: { details: object }) => e.details)).toEqual([
+        expect.objectContaining({ reason: 'SAML_PROVIDER_DISABLED' }),
+        expect.objectContaining({ reason: 'NOT_A_MEMBER', email: 'nobody@acme.test' }),
+      ]);
     });
 
     it('shows a browser an error page, never a stack trace', async () => {

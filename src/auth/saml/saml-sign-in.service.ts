@@ -98,6 +98,12 @@ export class SamlSignInService {
   async providerForSignIn(
     token: string,
   ): Promise<{ provider: SamlProvider; workspace: Workspace }> {
+    const { provider, workspace } = await this.findProvider(token);
+    this.assertUsable(provider, workspace);
+    return { provider, workspace };
+  }
+
+  private async findProvider(token: string) {
     const provider = await this.providers.findByToken(token);
     if (!provider) {
       throw new SamlException(
@@ -105,7 +111,10 @@ export class SamlSignInService {
         'There is no SAML provider at this address.',
       );
     }
-    const workspace = await this.workspaces.getByIdOrSlug(provider.workspaceId);
+    return { provider, workspace: await this.workspaces.getByIdOrSlug(provider.workspaceId) };
+  }
+
+  private assertUsable(provider: SamlProvider, workspace: Workspace): void {
     if (!provider.enabled) {
       throw new SamlException(
         'SAML_PROVIDER_DISABLED',
@@ -113,7 +122,6 @@ export class SamlSignInService {
       );
     }
     assertSignInMethodEnabledOrThrow(workspace.signInMethods, 'saml');
-    return { provider, workspace };
   }
 
   samlOptions(provider: SamlProvider): Partial<PassportSamlConfig> {
@@ -174,7 +182,7 @@ export class SamlSignInService {
   ): Promise<ExternalSignInResult & { redirectTo: string | undefined }> {
     const ip = request.ip ?? 'unknown';
     await this.throttle.assertIpAllowed(ip);
-    const { provider, workspace } = await this.providerForSignIn(token);
+    const { provider, workspace } = await this.findProvider(token);
     const actor: AuditActor = {
       channel: 'saml',
       type: 'idp',
@@ -182,7 +190,9 @@ export class SamlSignInService {
       label: provider.name,
       ipAddress: request.ip,
     };
+    let email: string | undefined;
     try {
+      this.assertUsable(provider, workspace);
       const body = (request.body ?? {}) as Record<string, unknown>;
       decodeSamlResponse(body.SAMLResponse);
       const profile = await this.validate(request, provider);
@@ -200,6 +210,7 @@ export class SamlSignInService {
       const assertion = checkAssertion(profile.getAssertionXml(), expected);
       await this.rememberAssertion(provider, assertion.assertionId, assertion.expiresAt);
       const identity = identityFromProfile(profile);
+      email = identity.email;
       const result = await this.externalSignIn.complete(workspace, identity, {
         method: 'saml',
         actor,
@@ -211,7 +222,7 @@ export class SamlSignInService {
       return { ...result, redirectTo: relayState };
     } catch (error) {
       await this.throttle.recordIpFailure(ip);
-      await this.recordFailure(workspace, actor, error);
+      await this.recordFailure(workspace, actor, error, email);
       throw error;
     }
   }
@@ -266,7 +277,12 @@ export class SamlSignInService {
     }
   }
 
-  private async recordFailure(workspace: Workspace, actor: AuditActor, error: unknown) {
+  private async recordFailure(
+    workspace: Workspace,
+    actor: AuditActor,
+    error: unknown,
+    email: string | undefined,
+  ) {
     const reason = error instanceof AppException ? error.code : 'INTERNAL_ERROR';
     const message = error instanceof Error ? error.message : String(error);
     this.logger.warn(`SAML sign-in refused (${reason}): ${message}`);
@@ -275,7 +291,12 @@ export class SamlSignInService {
         action: 'auth.sign_in_failed',
         targetType: 'saml_provider',
         targetId: actor.id ?? undefined,
-        details: { method: 'saml', reason, message: message.slice(0, 500) },
+        details: {
+          method: 'saml',
+          reason,
+          message: message.slice(0, 500),
+          ...(email && { email: email.toLowerCase() }),
+        },
       });
     } catch (auditError) {
       this.logger.error(auditError);

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { toScimError } from '../scim/scim-exception.filter.js';
 import { AppException } from './app-exception.js';
 
 export interface ApiErrorBody {
@@ -30,6 +31,18 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const response = http.getResponse<Response>();
     const request = http.getRequest<Request>();
+    if (request.path.startsWith('/scim/v2')) {
+      // Before a SCIM controller runs (bad JSON, unknown route): still the SCIM error schema.
+      const error = toScimError(exception);
+      if (error.status >= 500) this.logger.error(exception);
+      if (!response.headersSent) {
+        response
+          .status(error.status)
+          .type('application/scim+json')
+          .send(JSON.stringify(error.toBody()));
+      }
+      return;
+    }
     const body = this.toBody(exception);
     if (body.statusCode >= 500) this.logger.error(exception);
     if (response.headersSent) return;

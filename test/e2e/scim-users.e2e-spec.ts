@@ -107,3 +107,28 @@ describe('SCIM Users', () => {
     });
   });
 });
+
+describe('SCIM errors before a controller runs', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('answers malformed JSON and unknown routes in the SCIM error schema', async () => {
+    const ws = await scimWorkspace(t);
+    const bad = await t.http
+      .post('/scim/v2/Users')
+      .set('Authorization', ws.auth)
+      .set('Content-Type', 'application/scim+json')
+      .send('{"userName": ')
+      .expect(400);
+    expect(bad.headers['content-type']).toMatch(/^application\/scim\+json/);
+    expect(bad.body).toMatchObject({ status: '400', scimType: 'invalidSyntax' });
+    const unknown = await t.http.get('/scim/v2/Foo').set('Authorization', ws.auth).expect(404);
+    expect(unknown.body).toMatchObject({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+      status: '404',
+    });
+  });
+});

@@ -174,15 +174,29 @@ export class ScimConnectionService {
     return rows[0]?.workspace_id ?? null;
   }
 
-  /** Notes a request, and whether it spoke Entra's legacy dialect. */
-  async noteRequest(workspaceId: string, entraLegacy: boolean): Promise<void> {
+  /**
+   * Notes a request, and whether it spoke Entra's legacy dialect. A request carrying
+   * `?aadOptscim062020` shows the admin has fixed the Tenant URL: it clears the hint.
+   */
+  async noteRequest(
+    workspaceId: string,
+    entra: { legacy: boolean; flagged: boolean } = { legacy: false, flagged: false },
+  ): Promise<void> {
+    const legacy = entra.legacy;
+    const cleared = !legacy && entra.flagged;
     await this.dataSource.query(
       `UPDATE scim_connections
           SET last_request_at = now(),
-              entra_legacy_requests = entra_legacy_requests + $2::int,
-              entra_legacy_last_seen_at = CASE WHEN $2::int > 0 THEN now() ELSE entra_legacy_last_seen_at END
+              entra_legacy_requests = CASE
+                WHEN $2::boolean THEN entra_legacy_requests + 1
+                WHEN $3::boolean THEN 0
+                ELSE entra_legacy_requests END,
+              entra_legacy_last_seen_at = CASE
+                WHEN $2::boolean THEN now()
+                WHEN $3::boolean THEN NULL
+                ELSE entra_legacy_last_seen_at END
         WHERE workspace_id = $1`,
-      [workspaceId, entraLegacy ? 1 : 0],
+      [workspaceId, legacy, cleared],
     );
   }
 }

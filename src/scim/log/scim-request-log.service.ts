@@ -19,12 +19,28 @@ export interface ScimRequestEntry {
 const SECRET_KEYS = /^(password|token|secret|authorization)$/i;
 const MAX_BODY_CHARS = 64 * 1024;
 
+/**
+ * Whether a PATCH operation's `path` names a secret: `password`, `name.password` or
+ * `urn:...:User:password` (the value then sits under `value`, not under a secret key).
+ */
+function isSecretPath(path: unknown): boolean {
+  if (typeof path !== 'string') return false;
+  const attribute = path.trim().split(/[:.]/).pop() ?? '';
+  return SECRET_KEYS.test(attribute);
+}
+
 /** The request body as logged: secrets replaced, size bounded. */
 export function redactBody(body: unknown): unknown {
   if (body === undefined || body === null) return null;
-  const json = JSON.stringify(body, (key, value: unknown) =>
-    SECRET_KEYS.test(key) ? '[redacted]' : value,
-  );
+  const json = JSON.stringify(body, function (this: unknown, key: string, value: unknown) {
+    if (SECRET_KEYS.test(key)) return '[redacted]';
+    if (key.toLowerCase() === 'value' && this !== null && typeof this === 'object') {
+      const holder = this as Record<string, unknown>;
+      const pathKey = Object.keys(holder).find((k) => k.toLowerCase() === 'path');
+      if (pathKey && isSecretPath(holder[pathKey])) return '[redacted]';
+    }
+    return value;
+  });
   if (json === undefined) return null;
   if (json.length > MAX_BODY_CHARS) return { truncated: true, size: json.length };
   return JSON.parse(json) as unknown;

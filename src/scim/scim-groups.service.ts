@@ -171,6 +171,9 @@ export class ScimGroupsService {
   ) {
     const resource = requireObject(body);
     requireSchema(resource, GROUP_SCHEMA);
+    if (typeof resource.id === 'string' && resource.id.toLowerCase() !== id.toLowerCase()) {
+      throw ScimError.of('mutability', 'The id in the body differs from the id in the URL.');
+    }
     const fields = groupFields(resource);
     const ids = resource.members === undefined ? undefined : memberIds(resource.members);
     await this.write(workspaceId, id, ifMatch, actor, async (tx, row) => {

@@ -83,8 +83,9 @@ function keyOf(resource: Json, name: string): string | undefined {
 function pathOf(attribute: string, schemaUrns: string[]): { urn?: string; parts: string[] } {
   const lower = attribute.toLowerCase();
   const urn = schemaUrns
-    .filter((u) => lower.startsWith(`${u.toLowerCase()}:`))
+    .filter((u) => lower === u.toLowerCase() || lower.startsWith(`${u.toLowerCase()}:`))
     .sort((a, b) => b.length - a.length)[0];
+  // A bare extension URN names the whole extension (no parts).
   const rest = urn ? attribute.slice(urn.length + 1) : attribute;
   return { urn, parts: rest.split('.').filter(Boolean) };
 }

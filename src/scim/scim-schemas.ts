@@ -197,6 +197,13 @@ export const USER_SORT: Record<string, string> = {
   username: 'lower(coalesce(m.scim_user_name, u.email))',
   externalid: 'm.scim_external_id',
   displayname: `lower(coalesce(m.scim_data->>'displayName', u.full_name))`,
+  'name.givenname': `lower(m.scim_data->'name'->>'givenName')`,
+  'name.familyname': `lower(m.scim_data->'name'->>'familyName')`,
+  'name.formatted': `lower(coalesce(m.scim_data->'name'->>'formatted', u.full_name))`,
+  title: `lower(m.scim_data->>'title')`,
+  active: `(m.status = 'active')`,
+  // A multi-valued attribute sorts by its primary value (RFC 7644 §3.4.2.3): the user's email.
+  emails: 'u.email',
   'emails.value': 'u.email',
   'meta.created': 'm.created_at',
   'meta.lastmodified': 'greatest(m.updated_at, u.updated_at)',

@@ -59,7 +59,13 @@ const NOT_STORED = [
   'groups',
 ];
 
+type Projection = Pick<ListQuery, 'attributes' | 'excludedAttributes'>;
+
 const notFound = () => ScimError.status(404, 'No such User in this workspace.');
+
+function isObjectLike(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 /** The person a SCIM User resource describes, as the Workspace module takes it. */
 export function profileFromResource(resource: Json): ProvisionedProfile {
@@ -69,14 +75,20 @@ export function profileFromResource(resource: Json): ProvisionedProfile {
   }
   const emails = Array.isArray(resource.emails) ? (resource.emails as Json[]) : [];
   const valueOf = (e: Json | undefined) =>
-    typeof e?.value === 'string' ? e.value.trim() : undefined;
+    typeof e?.value === 'string' && e.value.trim() ? e.value.trim() : undefined;
+  const isPrimary = (e: Json) =>
+    e.primary === true || (typeof e.primary === 'string' && e.primary.toLowerCase() === 'true');
+  // The primary email, else the first work email, else the userName when it is an email
+  // (Entra's UPN), else the first email of any type.
   const email =
+    valueOf(emails.find((e) => isObjectLike(e) && isPrimary(e))) ??
     valueOf(
-      emails.find((e) => e.primary === true || e.primary === 'True' || e.primary === 'true'),
+      emails.find(
+        (e) => isObjectLike(e) && typeof e.type === 'string' && e.type.toLowerCase() === 'work',
+      ),
     ) ??
-    valueOf(emails.find((e) => typeof e.type === 'string' && e.type.toLowerCase() === 'work')) ??
-    valueOf(emails[0]) ??
-    (isEmail(userName.trim()) ? userName.trim() : undefined);
+    (isEmail(userName.trim()) ? userName.trim() : undefined) ??
+    valueOf(emails.find((e) => isObjectLike(e) && valueOf(e) !== undefined));
   if (!email || !isEmail(email)) {
     throw ScimError.of(
       'invalidValue',
@@ -108,7 +120,11 @@ export function profileFromResource(resource: Json): ProvisionedProfile {
 
 /** `roles` with a value "admin", or a `role` of "admin" (top level or Gatehouse extension). Exact case. */
 export function grantsAdmin(resource: Json): boolean {
-  const roles = Array.isArray(resource.roles) ? (resource.roles as unknown[]) : [];
+  const roles = Array.isArray(resource.roles)
+    ? (resource.roles as unknown[])
+    : resource.roles !== undefined
+      ? [resource.roles]
+      : [];
   const inRoles = roles.some((r) =>
     typeof r === 'string' ? r === 'admin' : (r as Json | null)?.value === 'admin',
   );
@@ -175,29 +191,33 @@ export class ScimUsersService {
     );
   }
 
-  async get(
-    workspaceId: string,
-    id: string,
-    query?: Pick<ListQuery, 'attributes' | 'excludedAttributes'>,
-  ) {
+  /** The User (projected when `query` asks for it), its ETag and its location. */
+  async get(workspaceId: string, id: string, query?: Projection) {
     const row = await this.load(this.dataSource.manager, workspaceId, id);
-    const groups = await this.groupsOf(this.dataSource.manager, workspaceId, [row.user_id]);
+    const groups = wants(query ?? {}, 'groups')
+      ? await this.groupsOf(this.dataSource.manager, workspaceId, [row.user_id])
+      : new Map<string, Json[]>();
     const resource = this.toResource(row, groups.get(row.user_id) ?? []);
     return {
       resource: query ? project(resource, query, USER_SCHEMA, EXTENSIONS) : resource,
       etag: etagOf(row.last_modified),
+      location: `${this.baseUrl}/Users/${row.user_id}`,
     };
   }
 
-  async create(workspaceId: string, body: unknown, actor: AuditActor) {
+  async create(workspaceId: string, body: unknown, actor: AuditActor, query?: Projection) {
     const resource = requireObject(body);
     requireSchema(resource, USER_SCHEMA);
     const profile = profileFromResource(resource);
     const userId = await this.dataSource.transaction(async (tx) => {
       await lockWorkspace(tx, workspaceId);
-      return this.provisioning.createMember(tx, workspaceId, profile, actor);
+      // Linking a person who is already a member may demote or deactivate the last admin.
+      const adminsBefore = await this.provisioning.countActiveAdmins(tx, workspaceId);
+      const created = await this.provisioning.createMember(tx, workspaceId, profile, actor);
+      await this.provisioning.noteAdminGap(tx, workspaceId, adminsBefore, actor);
+      return created;
     });
-    return this.get(workspaceId, userId);
+    return this.get(workspaceId, userId, query);
   }
 
   /** PUT: the whole resource. An `active` left out keeps the current status (Okta does that). */
@@ -207,6 +227,7 @@ export class ScimUsersService {
     body: unknown,
     ifMatch: string | undefined,
     actor: AuditActor,
+    query?: Projection,
   ) {
     const resource = requireObject(body);
     requireSchema(resource, USER_SCHEMA);
@@ -215,10 +236,12 @@ export class ScimUsersService {
     }
     await this.write(workspaceId, id, ifMatch, actor, (row) => {
       const profile = profileFromResource(resource);
-      if (resource.active === undefined) profile.active = row.status === 'active';
+      if (resource.active === undefined || resource.active === null) {
+        profile.active = row.status === 'active';
+      }
       return profile;
     });
-    return this.get(workspaceId, id);
+    return this.get(workspaceId, id, query);
   }
 
   async patch(
@@ -227,6 +250,7 @@ export class ScimUsersService {
     body: unknown,
     ifMatch: string | undefined,
     actor: AuditActor,
+    query?: Projection,
   ) {
     let dialect: PatchDialect | undefined;
     await this.write(workspaceId, id, ifMatch, actor, (row) => {
@@ -237,7 +261,7 @@ export class ScimUsersService {
       dialect = result.dialect;
       return profileFromResource(result.resource);
     });
-    return { ...(await this.get(workspaceId, id)), dialect };
+    return { ...(await this.get(workspaceId, id, query)), dialect };
   }
 
   async delete(workspaceId: string, id: string, ifMatch: string | undefined, actor: AuditActor) {

@@ -169,13 +169,19 @@ export class ScimController {
   }
 
   @Post('Users')
-  async createUser(@Req() request: ScimRequest, @Body() body: unknown, @Res() response: Response) {
-    const { resource, etag } = await this.users.create(
+  async createUser(
+    @Req() request: ScimRequest,
+    @Body() body: unknown,
+    @Query() query: Json,
+    @Res() response: Response,
+  ) {
+    const { resource, etag, location } = await this.users.create(
       workspaceOf(request),
       body,
       actorOf(request),
+      parseListQuery(query),
     );
-    send(response, 201, resource, etag, (resource.meta as Json).location as string);
+    send(response, 201, resource, etag, location);
   }
 
   @Put('Users/:id')
@@ -183,6 +189,7 @@ export class ScimController {
     @Req() request: ScimRequest,
     @Param('id') id: string,
     @Body() body: unknown,
+    @Query() query: Json,
     @Headers('if-match') ifMatch: string | undefined,
     @Res() response: Response,
   ) {
@@ -192,6 +199,7 @@ export class ScimController {
       body,
       ifMatch,
       actorOf(request),
+      parseListQuery(query),
     );
     send(response, 200, resource, etag);
   }
@@ -211,11 +219,10 @@ export class ScimController {
       body,
       ifMatch,
       actorOf(request),
+      parseListQuery(query),
     );
     noteDialect(request, response, dialect);
-    const projected = (await this.users.get(workspaceOf(request), id, parseListQuery(query)))
-      .resource;
-    send(response, 200, query.attributes || query.excludedAttributes ? projected : resource, etag);
+    send(response, 200, resource, etag);
   }
 
   @Delete('Users/:id')

@@ -262,10 +262,14 @@ export class MemberService {
         { workspaceId, userId },
         { status, deactivatedAt: () => 'now()' },
       );
-      await tx.query(`DELETE FROM group_members WHERE workspace_id = $1 AND user_id = $2`, [
-        workspaceId,
-        userId,
-      ]);
+      // The groups they leave change too (their SCIM version and lastModified with them).
+      await tx.query(
+        `WITH left_groups AS (
+           DELETE FROM group_members WHERE workspace_id = $1 AND user_id = $2 RETURNING group_id)
+         UPDATE groups SET updated_at = now()
+          WHERE workspace_id = $1 AND id IN (SELECT group_id FROM left_groups)`,
+        [workspaceId, userId],
+      );
       const revoked = await this.sessions.revokeForMember(tx, workspaceId, userId, 'deactivated');
       await this.audit.record(tx, workspaceId, actor, {
         action: 'member.deactivated',

@@ -30,6 +30,13 @@ export interface ProvisionedGroup {
 }
 
 /**
+ * A group's new updated_at, which its SCIM ETag (milliseconds) is made of: strictly later than
+ * the last one, so every write changes the ETag even when two writes, serialised by the
+ * workspace lock, started within the same millisecond (now() is the transaction's start).
+ */
+const BUMP_GROUP_UPDATED_AT = `greatest(clock_timestamp(), updated_at + interval '1 millisecond')`;
+
+/**
  * Provisioning by an identity provider (SCIM), inside the caller's transaction so a SCIM
  * request applies all or nothing. The IdP is the source of truth: deactivation and demotion
  * always apply, even to the last admin; the workspace then shows that it has none.
@@ -78,7 +85,6 @@ export class ProvisioningService {
     profile: ProvisionedProfile,
     actor: AuditActor,
   ): Promise<string> {
-    await this.assertUserNameFree(tx, workspaceId, profile.userName, null);
     const email = normalizeEmail(profile.email);
     let user = await tx
       .getRepository(User)
@@ -86,6 +92,8 @@ export class ProvisioningService {
       .where('u.email = :email', { email })
       .setLock('pessimistic_write')
       .getOne();
+    // The person being linked may hold this userName already (their email, unmanaged).
+    await this.assertUserNameFree(tx, workspaceId, profile.userName, user?.id ?? null);
     if (user?.scimWorkspaceId && user.scimWorkspaceId !== workspaceId) {
       throw new WorkspaceException(
         'SCIM_LINKED_ELSEWHERE',
@@ -93,9 +101,20 @@ export class ProvisioningService {
       );
     }
     if (!user) {
-      user = await tx.save(
-        tx.create(User, { email, fullName: profile.fullName, passwordHash: null }),
-      );
+      try {
+        user = await tx.save(
+          tx.create(User, { email, fullName: profile.fullName, passwordHash: null }),
+        );
+      } catch (error) {
+        // Another workspace's IdP created this person at the same instant.
+        if (isUniqueViolation(error, 'users_email_key')) {
+          throw new WorkspaceException(
+            'EMAIL_TAKEN',
+            `${email} was just added by another request.`,
+          );
+        }
+        throw error;
+      }
     }
     const existing = await tx.findOneBy(Membership, { workspaceId, userId: user.id });
     if (existing?.scimManaged && existing.scimUserName) {
@@ -152,6 +171,14 @@ export class ProvisioningService {
     actor: AuditActor,
   ): Promise<void> {
     const membership = await this.members.findMembership(tx, workspaceId, userId);
+    const linkedTo = membership.user.scimWorkspaceId;
+    if (linkedTo && linkedTo !== workspaceId) {
+      // A hand-made member here whom another workspace's IdP manages: never take the link over.
+      throw new WorkspaceException(
+        'SCIM_LINKED_ELSEWHERE',
+        `${membership.user.email} is already provisioned by SCIM in another workspace; a person can be SCIM-linked to one workspace only.`,
+      );
+    }
     await this.assertUserNameFree(tx, workspaceId, profile.userName, userId);
     const email = normalizeEmail(profile.email);
     const before = {
@@ -215,6 +242,13 @@ export class ProvisioningService {
   /** DELETE: the membership goes, with its groups and sessions; the person stays. */
   async removeMember(tx: EntityManager, workspaceId: string, userId: string, actor: AuditActor) {
     const membership = await this.members.findMembership(tx, workspaceId, userId);
+    // Their group memberships go with the membership (cascade): those groups change too.
+    await tx.query(
+      `UPDATE groups SET updated_at = now()
+        WHERE workspace_id = $1
+          AND id IN (SELECT group_id FROM group_members WHERE workspace_id = $1 AND user_id = $2)`,
+      [workspaceId, userId],
+    );
     await tx.delete(Membership, { workspaceId, userId });
     await tx.query(
       `UPDATE users SET scim_workspace_id = NULL WHERE id = $1 AND scim_workspace_id = $2`,
@@ -276,10 +310,16 @@ export class ProvisioningService {
     userName: string,
     exceptUserId: string | null,
   ): Promise<void> {
+    // A member the IdP has not named shows (and is filtered) with their email as userName.
     const rows: { user_id: string }[] = await tx.query(
       `SELECT user_id FROM memberships
         WHERE workspace_id = $1 AND lower(scim_user_name) = lower($2)
-          AND ($3::uuid IS NULL OR user_id <> $3::uuid)`,
+          AND ($3::uuid IS NULL OR user_id <> $3::uuid)
+       UNION ALL
+       SELECT m.user_id FROM users u JOIN memberships m ON m.user_id = u.id AND m.workspace_id = $1
+        WHERE u.email = lower($2) AND m.scim_user_name IS NULL
+          AND ($3::uuid IS NULL OR m.user_id <> $3::uuid)
+       LIMIT 1`,
       [workspaceId, userName, exceptUserId],
     );
     if (rows.length > 0) {
@@ -303,8 +343,9 @@ export class ProvisioningService {
     memberIds: string[],
     actor: AuditActor,
   ): Promise<string> {
-    const [existing] = await tx.query<{ id: string; scim_managed: boolean }[]>(
-      `SELECT id, scim_managed FROM groups WHERE workspace_id = $1 AND lower(display_name) = lower($2)
+    const [existing] = await tx.query<{ id: string; scim_managed: boolean; admin_role: boolean }[]>(
+      `SELECT id, scim_managed, admin_role FROM groups
+        WHERE workspace_id = $1 AND lower(display_name) = lower($2)
         FOR UPDATE`,
       [workspaceId, group.displayName],
     );
@@ -320,15 +361,27 @@ export class ProvisioningService {
       await tx.update(
         Group,
         { id: groupId, workspaceId },
-        { ...group, scimManaged: true, scimExternalId: group.externalId },
+        {
+          displayName: group.displayName,
+          scimManaged: true,
+          scimExternalId: group.externalId,
+          adminRole: group.adminRole,
+          updatedAt: () => BUMP_GROUP_UPDATED_AT,
+        },
       );
       await this.audit.record(tx, workspaceId, actor, {
         action: 'group.taken_over',
         targetType: 'group',
         targetId: groupId,
-        after: { displayName: group.displayName, scimManaged: true },
+        after: { displayName: group.displayName, scimManaged: true, adminRole: group.adminRole },
       });
+      const before = await this.groupMemberIds(tx, workspaceId, groupId);
       await this.replaceGroupMembers(tx, workspaceId, groupId, memberIds, actor);
+      if (existing.admin_role || group.adminRole) {
+        // Members the push kept were not changed, but the group's role may have been.
+        const after = await this.groupMemberIds(tx, workspaceId, groupId);
+        await this.recomputeRoles(tx, workspaceId, [...new Set([...before, ...after])], actor);
+      }
     } else {
       const saved = await tx.save(
         tx.create(Group, {
@@ -351,6 +404,10 @@ export class ProvisioningService {
     return groupId;
   }
 
+  /**
+   * Applies a whole group (PUT, or PATCH after the patch engine ran). The first SCIM write to a
+   * hand-made group (linked by name, as Okta does) takes it over: it becomes SCIM-managed.
+   */
   async updateGroup(
     tx: EntityManager,
     workspaceId: string,
@@ -365,7 +422,7 @@ export class ProvisioningService {
       current.displayName !== group.displayName ||
       current.scimExternalId !== group.externalId ||
       current.adminRole !== group.adminRole;
-    if (!changed) return;
+    if (!changed && current.scimManaged) return;
     try {
       await tx.update(
         Group,
@@ -375,7 +432,7 @@ export class ProvisioningService {
           scimExternalId: group.externalId,
           adminRole: group.adminRole,
           scimManaged: true,
-          updatedAt: () => 'now()',
+          updatedAt: () => BUMP_GROUP_UPDATED_AT,
         },
       );
     } catch (error) {
@@ -387,22 +444,36 @@ export class ProvisioningService {
       }
       throw error;
     }
-    await this.audit.record(tx, workspaceId, actor, {
-      action: 'group.updated',
-      targetType: 'group',
-      targetId: groupId,
-      before: { displayName: current.displayName, adminRole: current.adminRole },
-      after: { displayName: group.displayName, adminRole: group.adminRole },
-    });
+    if (!current.scimManaged) {
+      await this.audit.record(tx, workspaceId, actor, {
+        action: 'group.taken_over',
+        targetType: 'group',
+        targetId: groupId,
+        after: { displayName: group.displayName, scimManaged: true },
+      });
+    }
+    if (changed) {
+      await this.audit.record(tx, workspaceId, actor, {
+        action: 'group.updated',
+        targetType: 'group',
+        targetId: groupId,
+        before: {
+          displayName: current.displayName,
+          externalId: current.scimExternalId,
+          adminRole: current.adminRole,
+        },
+        after: {
+          displayName: group.displayName,
+          externalId: group.externalId,
+          adminRole: group.adminRole,
+        },
+      });
+    }
     if (current.adminRole !== group.adminRole) {
-      const members = await tx.query<{ user_id: string }[]>(
-        `SELECT user_id FROM group_members WHERE group_id = $1`,
-        [groupId],
-      );
       await this.recomputeRoles(
         tx,
         workspaceId,
-        members.map((m) => m.user_id),
+        await this.groupMemberIds(tx, workspaceId, groupId),
         actor,
       );
     }
@@ -532,9 +603,11 @@ export class ProvisioningService {
     actor: AuditActor,
   ): Promise<void> {
     if (changed.length === 0) return;
-    const [group] = await tx.query<{ display_name: string; admin_role: boolean }[]>(
-      `UPDATE groups SET updated_at = now() WHERE id = $1 RETURNING display_name, admin_role`,
-      [groupId],
+    // UPDATE ... RETURNING comes back as [rows, affected].
+    const [[group]]: [{ display_name: string; admin_role: boolean }[], number] = await tx.query(
+      `UPDATE groups SET updated_at = ${BUMP_GROUP_UPDATED_AT} WHERE id = $1 AND workspace_id = $2
+       RETURNING display_name, admin_role`,
+      [groupId, workspaceId],
     );
     await this.audit.record(tx, workspaceId, actor, {
       action,
@@ -548,5 +621,17 @@ export class ProvisioningService {
       },
     });
     if (group?.admin_role) await this.recomputeRoles(tx, workspaceId, changed, actor);
+  }
+
+  private async groupMemberIds(
+    tx: EntityManager,
+    workspaceId: string,
+    groupId: string,
+  ): Promise<string[]> {
+    const rows = await tx.query<{ user_id: string }[]>(
+      `SELECT user_id FROM group_members WHERE workspace_id = $1 AND group_id = $2`,
+      [workspaceId, groupId],
+    );
+    return rows.map((r) => r.user_id);
   }
 }

@@ -24,7 +24,13 @@ import { ScimAuthGuard, type ScimRequest } from './scim-auth.guard.js';
 import { resourceTypes, schemas, serviceProviderConfig } from './scim-discovery.js';
 import { ScimError } from './scim-error.js';
 import { ScimExceptionFilter } from './scim-exception.filter.js';
-import { type Json, listResponse, parseListQuery, requireObject } from './scim-resources.js';
+import {
+  type Json,
+  type ListQuery,
+  listResponse,
+  parseListQuery,
+  requireObject,
+} from './scim-resources.js';
 import { SEARCH_REQUEST_SCHEMA } from './scim-schemas.js';
 import { ScimGroupsService } from './scim-groups.service.js';
 import { ScimUsersService } from './scim-users.service.js';
@@ -134,6 +140,46 @@ export class ScimController {
     const found = schemas(this.baseUrl).find((s) => s.id.toLowerCase() === id.toLowerCase());
     if (!found) throw ScimError.status(404, `No schema ${id}.`);
     send(response, 200, found);
+  }
+
+  /**
+   * Root search (RFC 7644 §3.4.3): Users then Groups, paged over both. A filter naming an
+   * attribute one type lacks matches nothing of that type; it is invalid only when it fits neither.
+   */
+  @Post('.search')
+  @HttpCode(200)
+  async searchAll(@Req() request: ScimRequest, @Body() body: unknown, @Res() response: Response) {
+    const workspaceId = workspaceOf(request);
+    const query = parseListQuery(searchBody(body));
+    const attempt = async (list: (q: ListQuery) => Promise<Json>, q: ListQuery) => {
+      try {
+        return await list(q);
+      } catch (error) {
+        if (error instanceof ScimError && error.scimType === 'invalidFilter') return error;
+        throw error;
+      }
+    };
+    const listUsers = (q: ListQuery) => this.users.list(workspaceId, q);
+    const listGroups = (q: ListQuery) => this.groups.list(workspaceId, q);
+    const usersTotal = await attempt(listUsers, { ...query, count: 0, startIndex: 1 });
+    const groupsTotal = await attempt(listGroups, { ...query, count: 0, startIndex: 1 });
+    if (usersTotal instanceof ScimError && groupsTotal instanceof ScimError) throw usersTotal;
+    const totalOf = (r: Json | ScimError) =>
+      r instanceof ScimError ? 0 : (r.totalResults as number);
+    const users = totalOf(usersTotal);
+    const resources: Json[] = [];
+    if (query.startIndex <= users && query.count > 0) {
+      const page = (await listUsers(query)).Resources as Json[];
+      resources.push(...page);
+    }
+    const remaining = query.count - resources.length;
+    if (remaining > 0 && !(groupsTotal instanceof ScimError)) {
+      const startIndex = Math.max(1, query.startIndex - users);
+      const page = (await listGroups({ ...query, startIndex, count: remaining }))
+        .Resources as Json[];
+      resources.push(...page);
+    }
+    send(response, 200, listResponse(resources, users + totalOf(groupsTotal), query));
   }
 
   // ---- Users ----------------------------------------------------------------------------

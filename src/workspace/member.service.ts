@@ -270,6 +270,12 @@ export class MemberService {
           WHERE workspace_id = $1 AND id IN (SELECT group_id FROM left_groups)`,
         [workspaceId, userId],
       );
+      // Out of every group, a SCIM-managed member keeps only the admin role the IdP grants them.
+      await tx.query(
+        `UPDATE memberships SET role = CASE WHEN scim_admin THEN 'admin' ELSE 'member' END
+          WHERE workspace_id = $1 AND user_id = $2 AND scim_managed`,
+        [workspaceId, userId],
+      );
       const revoked = await this.sessions.revokeForMember(tx, workspaceId, userId, 'deactivated');
       await this.audit.record(tx, workspaceId, actor, {
         action: 'member.deactivated',

@@ -800,6 +800,18 @@ describe('SCIM Groups', () => {
     expect(await memberIds(ws, id)).toEqual([]);
     expect(await roleOf(ws, users.c)).toBe('member');
 
+    // Deactivated by hand (admin API): out of the group, and out of the admin role too.
+    await scim(ws, 'patch', `/Groups/${id}`)
+      .send(patchOp({ op: 'add', path: 'members', value: [{ value: users.b }] }))
+      .expect(204);
+    expect(await roleOf(ws, users.b)).toBe('admin');
+    await t.http
+      .patch(`/api/workspaces/${ws.slug}/members/${users.b}`)
+      .set('Authorization', t.internal)
+      .send({ status: 'deactivated' })
+      .expect(200);
+    expect(await roleOf(ws, users.b)).toBe('member');
+
     // Deleting the group demotes its members.
     await scim(ws, 'patch', `/Groups/${id}`)
       .send(patchOp({ op: 'add', path: 'members', value: [{ value: users.a }] }))

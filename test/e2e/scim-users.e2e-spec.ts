@@ -132,3 +132,62 @@ describe('SCIM errors before a controller runs', () => {
     });
   });
 });
+
+describe('SCIM root search', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  const search = (ws: { auth: string }, body: object) =>
+    t.http
+      .post('/scim/v2/.search')
+      .set('Authorization', ws.auth)
+      .send({ schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], ...body });
+
+  it('searches Users then Groups, paged over both', async () => {
+    const ws = await scimWorkspace(t);
+    for (const name of ['a@acme.test', 'b@acme.test']) {
+      await t.http
+        .post('/scim/v2/Users')
+        .set('Authorization', ws.auth)
+        .send(oktaUser(name))
+        .expect(201);
+    }
+    await t.http
+      .post('/scim/v2/Groups')
+      .set('Authorization', ws.auth)
+      .send({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Eng' })
+      .expect(201);
+    const all = await search(ws, {}).expect(200);
+    // The workspace's first admin is a user too.
+    expect(all.body.totalResults).toBe(4);
+    expect(
+      all.body.Resources.map((r: { meta: { resourceType: string } }) => r.meta.resourceType),
+    ).toEqual(['User', 'User', 'User', 'Group']);
+    const page = await search(ws, { startIndex: 3, count: 2 }).expect(200);
+    expect(
+      page.body.Resources.map((r: { meta: { resourceType: string } }) => r.meta.resourceType),
+    ).toEqual(['User', 'Group']);
+    const groupsOnly = await search(ws, { filter: 'displayName eq "Eng"' }).expect(200);
+    expect(groupsOnly.body.totalResults).toBeGreaterThanOrEqual(1);
+    expect(
+      groupsOnly.body.Resources.some((r: { displayName: string }) => r.displayName === 'Eng'),
+    ).toBe(true);
+    const usersOnly = await search(ws, { filter: 'userName eq "a@acme.test"' }).expect(200);
+    expect(usersOnly.body.totalResults).toBe(1);
+  });
+
+  it('refuses a filter that fits neither type, and a body without the SearchRequest schema', async () => {
+    const ws = await scimWorkspace(t);
+    const bad = await search(ws, { filter: 'shoeSize gt 3' }).expect(400);
+    expect(bad.body.scimType).toBe('invalidFilter');
+    const noSchema = await t.http
+      .post('/scim/v2/.search')
+      .set('Authorization', ws.auth)
+      .send({})
+      .expect(400);
+    expect(noSchema.body.scimType).toBe('invalidSyntax');
+  });
+});

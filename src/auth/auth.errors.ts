@@ -1,4 +1,4 @@
-import { AppException } from '../common/app-exception.js';
+import { moduleException } from '../common/app-exception.js';
 
 export const SIGN_IN_METHOD_DISABLED_MESSAGE =
   'Sorry, your organization has disabled that sign in method. Please check with your administrator';
@@ -24,14 +24,4 @@ export const AuthErrorStatus = {
 } as const satisfies Record<string, number>;
 export type AuthErrorCode = keyof typeof AuthErrorStatus;
 
-export class AuthException extends AppException {
-  readonly status: number;
-  constructor(
-    readonly code: AuthErrorCode,
-    message: string,
-    details?: Record<string, unknown>,
-  ) {
-    super(message, details);
-    this.status = AuthErrorStatus[code];
-  }
-}
+export class AuthException extends moduleException(AuthErrorStatus) {}

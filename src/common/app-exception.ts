@@ -28,14 +28,22 @@ export const CommonErrorStatus = {
 } as const satisfies Record<string, number>;
 export type CommonErrorCode = keyof typeof CommonErrorStatus;
 
-export class CommonException extends AppException {
-  readonly status: number;
-  constructor(
-    readonly code: CommonErrorCode,
-    message: string,
-    details?: Record<string, unknown>,
-  ) {
-    super(message, details);
-    this.status = CommonErrorStatus[code];
-  }
+/**
+ * The exception class of one module, from its table of codes and statuses:
+ * `export class WorkspaceException extends moduleException(WorkspaceErrorStatus) {}`.
+ */
+export function moduleException<Code extends string>(statuses: Record<Code, number>) {
+  return class extends AppException {
+    readonly status: number;
+    constructor(
+      readonly code: Code,
+      message: string,
+      details?: Record<string, unknown>,
+    ) {
+      super(message, details);
+      this.status = statuses[code];
+    }
+  };
 }
+
+export class CommonException extends moduleException(CommonErrorStatus) {}

@@ -1,4 +1,4 @@
-import { AppException } from '../common/app-exception.js';
+import { moduleException } from '../common/app-exception.js';
 
 /** Every failure the Workspace module reports, with its HTTP status. */
 export const WorkspaceErrorStatus = {
@@ -32,17 +32,7 @@ export const WorkspaceErrorStatus = {
 } as const satisfies Record<string, number>;
 export type WorkspaceErrorCode = keyof typeof WorkspaceErrorStatus;
 
-export class WorkspaceException extends AppException {
-  readonly status: number;
-  constructor(
-    readonly code: WorkspaceErrorCode,
-    message: string,
-    details?: Record<string, unknown>,
-  ) {
-    super(message, details);
-    this.status = WorkspaceErrorStatus[code];
-  }
-}
+export class WorkspaceException extends moduleException(WorkspaceErrorStatus) {}
 
 export const scimOnlyProvisioningError = () =>
   new WorkspaceException(

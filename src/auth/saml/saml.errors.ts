@@ -1,4 +1,4 @@
-import { AppException } from '../../common/app-exception.js';
+import { moduleException } from '../../common/app-exception.js';
 
 /** Every failure of SAML provider administration and SAML sign-in, with its HTTP status. */
 export const SamlErrorStatus = {
@@ -25,14 +25,4 @@ export const SamlErrorStatus = {
 } as const satisfies Record<string, number>;
 export type SamlErrorCode = keyof typeof SamlErrorStatus;
 
-export class SamlException extends AppException {
-  readonly status: number;
-  constructor(
-    readonly code: SamlErrorCode,
-    message: string,
-    details?: Record<string, unknown>,
-  ) {
-    super(message, details);
-    this.status = SamlErrorStatus[code];
-  }
-}
+export class SamlException extends moduleException(SamlErrorStatus) {}

@@ -7,9 +7,9 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/configuration.js';
 import { ProvisioningService, type ProvisionedGroup } from '../workspace/provisioning.service.js';
 import { lockWorkspace } from '../workspace/workspace-lock.js';
-import { SqlParams, translateFilter } from './filter/scim-filter.js';
 import { applyPatch, type PatchDialect } from './patch/scim-patch.js';
 import { ScimError } from './scim-error.js';
+import { findPage, type ScimTable } from './scim-page.js';
 import {
   assertIfMatch,
   etagOf,
@@ -42,6 +42,18 @@ interface GroupRow {
 const GROUP_COLUMNS =
   'g.id, g.display_name, g.scim_external_id, g.admin_role, g.created_at, g.updated_at';
 const EXTENSIONS = [GATEHOUSE_GROUP_SCHEMA, ENTRA_GROUP_SCHEMA];
+const GROUPS: ScimTable = {
+  resourceType: 'Group',
+  from: 'groups g',
+  columns: GROUP_COLUMNS,
+  workspaceColumn: 'g.workspace_id',
+  coreSchemaUrn: GROUP_SCHEMA,
+  filterSchema: GROUP_FILTER_SCHEMA,
+  sort: GROUP_SORT,
+  defaultOrder: 'g.created_at, g.id',
+  tieBreaker: 'g.id',
+};
+
 const notFound = () => ScimError.status(404, 'No such Group in this workspace.');
 
 function groupFields(resource: Json): ProvisionedGroup {
@@ -90,26 +102,7 @@ export class ScimGroupsService {
   }
 
   async list(workspaceId: string, query: ListQuery): Promise<Json> {
-    const params = new SqlParams();
-    const ws = params.add(workspaceId);
-    const where = query.filter
-      ? `g.workspace_id = ${ws} AND (${translateFilter(query.filter, GROUP_FILTER_SCHEMA, params)})`
-      : `g.workspace_id = ${ws}`;
-    const sort = this.orderBy(query);
-    const [counted] = await this.dataSource.query<{ total: number }[]>(
-      `SELECT count(*)::int AS total FROM groups g WHERE ${where}`,
-      params.values,
-    );
-    const total = counted?.total ?? 0;
-    let rows: GroupRow[] = [];
-    if (query.count > 0 && total >= query.startIndex) {
-      const limit = params.add(query.count);
-      const offset = params.add(query.startIndex - 1);
-      rows = await this.dataSource.query<GroupRow[]>(
-        `SELECT ${GROUP_COLUMNS} FROM groups g WHERE ${where} ORDER BY ${sort} LIMIT ${limit} OFFSET ${offset}`,
-        params.values,
-      );
-    }
+    const { rows, total } = await findPage<GroupRow>(this.dataSource, GROUPS, workspaceId, query);
     const members = wants(query, 'members')
       ? await this.membersOf(
           this.dataSource.manager,
@@ -254,15 +247,6 @@ export class ScimGroupsService {
       await change(tx, row);
       await this.provisioning.noteAdminGap(tx, workspaceId, adminsBefore, actor);
     });
-  }
-
-  private orderBy(query: ListQuery): string {
-    const direction = query.sortOrder === 'descending' ? 'DESC' : 'ASC';
-    if (!query.sortBy) return 'g.created_at, g.id';
-    const key = query.sortBy.toLowerCase().replace(`${GROUP_SCHEMA.toLowerCase()}:`, '');
-    const sql = GROUP_SORT[key];
-    if (!sql) throw ScimError.of('invalidValue', `Groups cannot be sorted by ${query.sortBy}.`);
-    return `${sql} ${direction} NULLS LAST, g.id`;
   }
 
   private async load(tx: EntityManager, workspaceId: string, id: string): Promise<GroupRow> {

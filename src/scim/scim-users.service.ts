@@ -8,9 +8,9 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/configuration.js';
 import { ProvisioningService, type ProvisionedProfile } from '../workspace/provisioning.service.js';
 import { lockWorkspace } from '../workspace/workspace-lock.js';
-import { SqlParams, translateFilter } from './filter/scim-filter.js';
 import { applyPatch, type PatchDialect } from './patch/scim-patch.js';
 import { ScimError } from './scim-error.js';
+import { findPage, type ScimTable } from './scim-page.js';
 import {
   asBoolean,
   assertIfMatch,
@@ -60,6 +60,18 @@ const NOT_STORED = [
 ];
 
 type Projection = Pick<ListQuery, 'attributes' | 'excludedAttributes'>;
+
+const USERS: ScimTable = {
+  resourceType: 'User',
+  from: 'memberships m JOIN users u ON u.id = m.user_id',
+  columns: USER_COLUMNS,
+  workspaceColumn: 'm.workspace_id',
+  coreSchemaUrn: USER_SCHEMA,
+  filterSchema: USER_FILTER_SCHEMA,
+  sort: USER_SORT,
+  defaultOrder: 'm.created_at, m.user_id',
+  tieBreaker: 'm.user_id',
+};
 
 const notFound = () => ScimError.status(404, 'No such User in this workspace.');
 
@@ -149,27 +161,7 @@ export class ScimUsersService {
   }
 
   async list(workspaceId: string, query: ListQuery): Promise<Json> {
-    const params = new SqlParams();
-    const ws = params.add(workspaceId);
-    const where = query.filter
-      ? `m.workspace_id = ${ws} AND (${translateFilter(query.filter, USER_FILTER_SCHEMA, params)})`
-      : `m.workspace_id = ${ws}`;
-    const sort = this.orderBy(query);
-    const [counted] = await this.dataSource.query<{ total: number }[]>(
-      `SELECT count(*)::int AS total FROM memberships m JOIN users u ON u.id = m.user_id WHERE ${where}`,
-      params.values,
-    );
-    const total = counted?.total ?? 0;
-    let rows: UserRow[] = [];
-    if (query.count > 0 && total >= query.startIndex) {
-      const limit = params.add(query.count);
-      const offset = params.add(query.startIndex - 1);
-      rows = await this.dataSource.query<UserRow[]>(
-        `SELECT ${USER_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id
-          WHERE ${where} ORDER BY ${sort} LIMIT ${limit} OFFSET ${offset}`,
-        params.values,
-      );
-    }
+    const { rows, total } = await findPage<UserRow>(this.dataSource, USERS, workspaceId, query);
     const groups = wants(query, 'groups')
       ? await this.groupsOf(
           this.dataSource.manager,
@@ -291,15 +283,6 @@ export class ScimUsersService {
       await this.provisioning.updateMember(tx, workspaceId, row.user_id, profile, actor);
       await this.provisioning.noteAdminGap(tx, workspaceId, adminsBefore, actor);
     });
-  }
-
-  private orderBy(query: ListQuery): string {
-    const direction = query.sortOrder === 'descending' ? 'DESC' : 'ASC';
-    if (!query.sortBy) return 'm.created_at, m.user_id';
-    const key = query.sortBy.toLowerCase().replace(`${USER_SCHEMA.toLowerCase()}:`, '');
-    const sql = USER_SORT[key];
-    if (!sql) throw ScimError.of('invalidValue', `Users cannot be sorted by ${query.sortBy}.`);
-    return `${sql} ${direction} NULLS LAST, m.user_id`;
   }
 
   private async load(tx: EntityManager, workspaceId: string, id: string): Promise<UserRow> {

@@ -67,7 +67,7 @@ export function resourceTypes(baseUrl: string) {
   ];
 }
 
-function describe(name: string, def: AttributeDef): Record<string, unknown> {
+function describe(name: string, def: AttributeDef, unique: string[] = []): Record<string, unknown> {
   return {
     name,
     type: def.type,
@@ -76,7 +76,7 @@ function describe(name: string, def: AttributeDef): Record<string, unknown> {
     caseExact: def.caseExact ?? false,
     mutability: def.mutability ?? 'readWrite',
     returned: def.mutability === 'writeOnly' ? 'never' : 'default',
-    uniqueness: name === 'userName' || name === 'displayName' ? 'server' : 'none',
+    uniqueness: unique.includes(name) ? 'server' : 'none',
     ...(def.subAttributes && {
       subAttributes: Object.entries(def.subAttributes).map(([n, d]) => describe(n, d)),
     }),
@@ -84,20 +84,25 @@ function describe(name: string, def: AttributeDef): Record<string, unknown> {
 }
 
 export function schemas(baseUrl: string) {
-  const schema = (id: string, name: string, attributes: Record<string, AttributeDef>) => ({
+  const schema = (
+    id: string,
+    name: string,
+    attributes: Record<string, AttributeDef>,
+    unique: string[] = [],
+  ) => ({
     schemas: ['urn:ietf:params:scim:schemas:core:2.0:Schema'],
     id,
     name,
-    attributes: Object.entries(attributes).map(([n, d]) => describe(n, d)),
+    attributes: Object.entries(attributes).map(([n, d]) => describe(n, d, unique)),
     meta: { resourceType: 'Schema', location: `${baseUrl}/Schemas/${id}` },
   });
   return [
-    schema(USER_SCHEMA, 'User', USER_ATTRIBUTES),
+    schema(USER_SCHEMA, 'User', USER_ATTRIBUTES, ['userName']),
     schema(ENTERPRISE_USER_SCHEMA, 'EnterpriseUser', ENTERPRISE_USER_ATTRIBUTES),
     schema(GATEHOUSE_USER_SCHEMA, 'GatehouseUser', {
       role: { type: 'string', caseExact: true },
     }),
-    schema(GROUP_SCHEMA, 'Group', GROUP_PATCH_SCHEMA.attributes),
+    schema(GROUP_SCHEMA, 'Group', GROUP_PATCH_SCHEMA.attributes, ['displayName']),
     schema(GATEHOUSE_GROUP_SCHEMA, 'GatehouseGroup', {
       role: { type: 'string', caseExact: true },
     }),

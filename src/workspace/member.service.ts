@@ -216,6 +216,12 @@ export class MemberService {
       await lockWorkspace(tx, workspaceId);
       const membership = await this.findMembership(tx, workspaceId, userId);
       const before = { ...snapshot(membership), fullName: membership.user.fullName };
+      if (input.role !== undefined && input.role !== membership.role && membership.scimManaged) {
+        throw new WorkspaceException(
+          'SCIM_MANAGED',
+          'This member is provisioned by SCIM: their role comes from the identity provider (roles or role = "admin", or an admin group).',
+        );
+      }
       const role = input.role ?? membership.role;
       const status = input.status ?? membership.status;
       const losesAdmin =
@@ -302,6 +308,11 @@ export class MemberService {
         await this.assertAnotherActiveAdmin(tx, workspaceId, userId);
       }
       await tx.delete(Membership, { workspaceId, userId });
+      // No longer here, no longer provisioned from here: another workspace's SCIM may take them.
+      await tx.query(
+        `UPDATE users SET scim_workspace_id = NULL WHERE id = $1 AND scim_workspace_id = $2`,
+        [userId, workspaceId],
+      );
       await this.audit.record(tx, workspaceId, actor, {
         action: 'member.removed',
         targetType: 'user',

@@ -330,6 +330,24 @@ export class ProvisioningService {
     }
   }
 
+  /**
+   * SCIM was disabled: nothing stays SCIM-managed, so admins manage members and groups by hand
+   * again and the people are free to be provisioned by another workspace.
+   */
+  async release(tx: EntityManager, workspaceId: string): Promise<void> {
+    await tx.query(`UPDATE users SET scim_workspace_id = NULL WHERE scim_workspace_id = $1`, [
+      workspaceId,
+    ]);
+    await tx.query(
+      `UPDATE memberships SET scim_managed = false WHERE workspace_id = $1 AND scim_managed`,
+      [workspaceId],
+    );
+    await tx.query(
+      `UPDATE groups SET scim_managed = false WHERE workspace_id = $1 AND scim_managed`,
+      [workspaceId],
+    );
+  }
+
   // ---- groups ---------------------------------------------------------------------------
 
   /**

@@ -191,3 +191,113 @@ describe('SCIM root search', () => {
     expect(noSchema.body.scimType).toBe('invalidSyntax');
   });
 });
+
+describe('SCIM and the admin API', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  const createUser = async (ws: { auth: string }, userName: string) =>
+    (
+      await t.http
+        .post('/scim/v2/Users')
+        .set('Authorization', ws.auth)
+        .send(oktaUser(userName))
+        .expect(201)
+    ).body.id as string;
+
+  it('refuses role edits of SCIM-managed members by hand, but lets an admin deactivate them', async () => {
+    const ws = await scimWorkspace(t);
+    const id = await createUser(ws, 'managed@acme.test');
+    const refused = await t.http
+      .patch(`/api/workspaces/${ws.slug}/members/${id}`)
+      .set('Authorization', t.internal)
+      .send({ role: 'admin' })
+      .expect(409);
+    expect(refused.body.code).toBe('SCIM_MANAGED');
+    await t.http
+      .patch(`/api/workspaces/${ws.slug}/members/${id}`)
+      .set('Authorization', t.internal)
+      .send({ status: 'deactivated' })
+      .expect(200);
+  });
+
+  it('frees a person for another workspace when removed by hand', async () => {
+    const a = await scimWorkspace(t);
+    const b = await scimWorkspace(t);
+    const id = await createUser(a, 'mover@acme.test');
+    const taken = await t.http
+      .post('/scim/v2/Users')
+      .set('Authorization', b.auth)
+      .send(oktaUser('mover@acme.test'));
+    expect([taken.status, taken.body.scimType]).toEqual([409, 'uniqueness']);
+    await t.http
+      .delete(`/api/workspaces/${a.slug}/members/${id}`)
+      .set('Authorization', t.internal)
+      .expect(204);
+    await t.http
+      .post('/scim/v2/Users')
+      .set('Authorization', b.auth)
+      .send(oktaUser('mover@acme.test'))
+      .expect(201);
+  });
+
+  it('releases members and groups when SCIM is disabled', async () => {
+    const a = await scimWorkspace(t);
+    const b = await scimWorkspace(t);
+    const id = await createUser(a, 'released@acme.test');
+    const group = await t.http
+      .post('/scim/v2/Groups')
+      .set('Authorization', a.auth)
+      .send({
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+        displayName: 'Pushed',
+        members: [{ value: id }],
+      })
+      .expect(201);
+    const locked = await t.http
+      .patch(`/api/workspaces/${a.slug}/groups/${group.body.id}`)
+      .set('Authorization', t.internal)
+      .send({ displayName: 'Renamed' })
+      .expect(409);
+    expect(locked.body.code).toBe('SCIM_MANAGED');
+
+    await t.http
+      .delete(`/api/workspaces/${a.slug}/scim`)
+      .set('Authorization', t.internal)
+      .expect(204);
+    await t.http
+      .patch(`/api/workspaces/${a.slug}/groups/${group.body.id}`)
+      .set('Authorization', t.internal)
+      .send({ displayName: 'Renamed' })
+      .expect(200);
+    const member = await t.http
+      .get(`/api/workspaces/${a.slug}/members/${id}`)
+      .set('Authorization', t.internal);
+    expect(member.body).toMatchObject({ scimManaged: false, status: 'active' });
+    await t.http
+      .patch(`/api/workspaces/${a.slug}/members/${id}`)
+      .set('Authorization', t.internal)
+      .send({ role: 'admin' })
+      .expect(200);
+    await t.http
+      .post('/scim/v2/Users')
+      .set('Authorization', b.auth)
+      .send(oktaUser('released@acme.test'))
+      .expect(201);
+  });
+
+  it('advertises only userName (User) and displayName (Group) as unique', async () => {
+    const ws = await scimWorkspace(t);
+    const res = await t.http.get('/scim/v2/Schemas').set('Authorization', ws.auth).expect(200);
+    const uniqueness = (schemaId: string, name: string) =>
+      res.body.Resources.find((s: { id: string }) => s.id === schemaId).attributes.find(
+        (a: { name: string }) => a.name === name,
+      ).uniqueness;
+    expect(uniqueness(USER_SCHEMA, 'userName')).toBe('server');
+    expect(uniqueness(USER_SCHEMA, 'displayName')).toBe('none');
+    expect(uniqueness('urn:ietf:params:scim:schemas:core:2.0:Group', 'displayName')).toBe('server');
+  });
+});

@@ -7,6 +7,7 @@ import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import { isUniqueViolation } from '../../database/database-errors.js';
 import { AuditService } from '../../workspace/audit.service.js';
+import { ProvisioningService } from '../../workspace/provisioning.service.js';
 import { lockWorkspace } from '../../workspace/workspace-lock.js';
 import { WorkspaceException } from '../../workspace/workspace.errors.js';
 import { ScimConnection, ScimProvider } from './scim-connection.entity.js';
@@ -33,6 +34,7 @@ export class ScimConnectionService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly audit: AuditService,
+    private readonly provisioning: ProvisioningService,
   ) {}
 
   get baseUrl(): string {
@@ -150,6 +152,7 @@ export class ScimConnectionService {
         [workspaceId],
       );
       if (rows.length === 0) throw notEnabled();
+      await this.provisioning.release(tx, workspaceId);
       await this.audit.record(tx, workspaceId, actor, {
         action: 'scim.disabled',
         targetType: 'scim_connection',

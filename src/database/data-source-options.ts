@@ -35,6 +35,13 @@ export function dataSourceOptions(url: string, poolSize: number): DataSourceOpti
     synchronize: false,
     // A where value of undefined or null silently widens a query to every row (typeorm#2500).
     invalidWhereValuesBehavior: { null: 'throw', undefined: 'throw' },
-    extra: { max: poolSize, connectionTimeoutMillis: 10_000 },
+    extra: {
+      max: poolSize,
+      connectionTimeoutMillis: 10_000,
+      // The embedded database is one backend session behind its socket: a new connection would
+      // find the named prepared statements of the old one (rate-limiter-flexible's) and fail.
+      // So its single connection is kept instead of being closed when idle.
+      ...(poolSize === 1 && { idleTimeoutMillis: 0 }),
+    },
   };
 }

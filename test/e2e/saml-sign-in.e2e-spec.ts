@@ -13,6 +13,7 @@ import {
   injectCommentInNameId,
   type SamlResponseOptions,
   startSamlIdp,
+  idpMetadataXml,
   tamperAfterSigning,
   withDoctype,
   wrapAssertionXsw,
@@ -738,6 +739,34 @@ describe('SAML sign-in throttling', () => {
       }
       const blocked = await postToAcs(t, provider, await responseFor(provider, 'ada@acme.test'));
       expect([blocked.status, blocked.body.code]).toEqual([429, 'TOO_MANY_ATTEMPTS']);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('SAML login with the HTTP-POST binding', () => {
+  it('answers with an auto-posting form the browser may submit to the IdP', async () => {
+    const t = await startTestApp();
+    try {
+      const keys = await idpKeys();
+      const ws = await createWorkspace(t);
+      const metadataXml = idpMetadataXml({
+        entityId: 'https://post-only.example.com',
+        ssoUrl: 'https://post-only.example.com/sso',
+        key: keys[0]!,
+      }).replace(/<[^>]*SingleSignOnService[^>]*HTTP-Redirect[^>]*\/>/, '');
+      expect(metadataXml).not.toContain('HTTP-Redirect');
+      const created = await t.http
+        .post(`/api/workspaces/${ws.slug}/saml-providers`)
+        .set('Authorization', t.internal)
+        .send({ name: 'POST only', metadataXml })
+        .expect(201);
+      expect(created.body.idpSsoBinding).toBe('HTTP-POST');
+      const login = await t.http.get(new URL(created.body.loginUrl as string).pathname).expect(200);
+      expect(login.text).toContain('action="https://post-only.example.com/sso"');
+      expect(login.text).toContain('name="SAMLRequest"');
+      expect(login.headers['content-security-policy']).toBeUndefined();
     } finally {
       await t.close();
     }

@@ -16,15 +16,11 @@ export abstract class AppException extends Error {
   }
 }
 
-/** Errors that belong to no single module: access, validation, rate limits. */
+/** Errors that belong to no single module: access and validation. */
 export const CommonErrorStatus = {
   VALIDATION_FAILED: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  TOO_MANY_REQUESTS: 429,
-  INTERNAL_ERROR: 500,
 } as const satisfies Record<string, number>;
 export type CommonErrorCode = keyof typeof CommonErrorStatus;
 

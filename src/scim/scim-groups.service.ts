@@ -6,7 +6,6 @@ import { isUuid } from '../common/ids.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/configuration.js';
 import { ProvisioningService, type ProvisionedGroup } from '../workspace/provisioning.service.js';
-import { lockWorkspace } from '../workspace/workspace-lock.js';
 import { applyPatch, type PatchDialect } from './patch/scim-patch.js';
 import { ScimError } from './scim-error.js';
 import { findPage, type ScimTable } from './scim-page.js';
@@ -28,6 +27,7 @@ import {
   GROUP_PATCH_SCHEMA,
   GROUP_SCHEMA,
   GROUP_SORT,
+  scimBaseUrl,
 } from './scim-schemas.js';
 
 interface GroupRow {
@@ -98,7 +98,7 @@ export class ScimGroupsService {
   ) {}
 
   private get baseUrl() {
-    return `${this.config.http.publicUrl}/scim/v2`;
+    return scimBaseUrl(this.config.http.publicUrl);
   }
 
   async list(workspaceId: string, query: ListQuery): Promise<Json> {
@@ -144,13 +144,9 @@ export class ScimGroupsService {
     requireSchema(resource, GROUP_SCHEMA);
     const fields = groupFields(resource);
     const ids = memberIds(resource.members);
-    const id = await this.dataSource.transaction(async (tx) => {
-      await lockWorkspace(tx, workspaceId);
-      const adminsBefore = await this.provisioning.countActiveAdmins(tx, workspaceId);
-      const groupId = await this.provisioning.createGroup(tx, workspaceId, fields, ids, actor);
-      await this.provisioning.noteAdminGap(tx, workspaceId, adminsBefore, actor);
-      return groupId;
-    });
+    const id = await this.provisioning.provision(workspaceId, actor, (tx) =>
+      this.provisioning.createGroup(tx, workspaceId, fields, ids, actor),
+    );
     return this.get(workspaceId, id);
   }
 
@@ -239,13 +235,10 @@ export class ScimGroupsService {
     actor: AuditActor,
     change: (tx: EntityManager, row: GroupRow) => Promise<void>,
   ): Promise<void> {
-    await this.dataSource.transaction(async (tx) => {
-      await lockWorkspace(tx, workspaceId);
+    await this.provisioning.provision(workspaceId, actor, async (tx) => {
       const row = await this.load(tx, workspaceId, id);
       assertIfMatch(ifMatch, etagOf(row.updated_at));
-      const adminsBefore = await this.provisioning.countActiveAdmins(tx, workspaceId);
       await change(tx, row);
-      await this.provisioning.noteAdminGap(tx, workspaceId, adminsBefore, actor);
     });
   }
 

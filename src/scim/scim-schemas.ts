@@ -11,6 +11,11 @@ export const ENTRA_GROUP_SCHEMA =
 export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 export const SEARCH_REQUEST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
 
+/** Where SCIM clients find this server: PUBLIC_URL/scim/v2. */
+export function scimBaseUrl(publicUrl: string): string {
+  return `${publicUrl}/scim/v2`;
+}
+
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
 

@@ -7,7 +7,6 @@ import { isUuid } from '../common/ids.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/configuration.js';
 import { ProvisioningService, type ProvisionedProfile } from '../workspace/provisioning.service.js';
-import { lockWorkspace } from '../workspace/workspace-lock.js';
 import { applyPatch, type PatchDialect } from './patch/scim-patch.js';
 import { ScimError } from './scim-error.js';
 import { findPage, type ScimTable } from './scim-page.js';
@@ -30,6 +29,7 @@ import {
   USER_PATCH_SCHEMA,
   USER_SCHEMA,
   USER_SORT,
+  scimBaseUrl,
 } from './scim-schemas.js';
 
 interface UserRow {
@@ -157,7 +157,7 @@ export class ScimUsersService {
   ) {}
 
   private get baseUrl() {
-    return `${this.config.http.publicUrl}/scim/v2`;
+    return scimBaseUrl(this.config.http.publicUrl);
   }
 
   async list(workspaceId: string, query: ListQuery): Promise<Json> {
@@ -201,14 +201,10 @@ export class ScimUsersService {
     const resource = requireObject(body);
     requireSchema(resource, USER_SCHEMA);
     const profile = profileFromResource(resource);
-    const userId = await this.dataSource.transaction(async (tx) => {
-      await lockWorkspace(tx, workspaceId);
-      // Linking a person who is already a member may demote or deactivate the last admin.
-      const adminsBefore = await this.provisioning.countActiveAdmins(tx, workspaceId);
-      const created = await this.provisioning.createMember(tx, workspaceId, profile, actor);
-      await this.provisioning.noteAdminGap(tx, workspaceId, adminsBefore, actor);
-      return created;
-    });
+    // Linking a person who is already a member may demote or deactivate the last admin.
+    const userId = await this.provisioning.provision(workspaceId, actor, (tx) =>
+      this.provisioning.createMember(tx, workspaceId, profile, actor),
+    );
     return this.get(workspaceId, userId, query);
   }
 
@@ -257,13 +253,10 @@ export class ScimUsersService {
   }
 
   async delete(workspaceId: string, id: string, ifMatch: string | undefined, actor: AuditActor) {
-    await this.dataSource.transaction(async (tx) => {
-      await lockWorkspace(tx, workspaceId);
+    await this.provisioning.provision(workspaceId, actor, async (tx) => {
       const row = await this.load(tx, workspaceId, id);
       assertIfMatch(ifMatch, etagOf(row.last_modified));
-      const adminsBefore = await this.provisioning.countActiveAdmins(tx, workspaceId);
       await this.provisioning.removeMember(tx, workspaceId, row.user_id, actor);
-      await this.provisioning.noteAdminGap(tx, workspaceId, adminsBefore, actor);
     });
   }
 
@@ -274,14 +267,10 @@ export class ScimUsersService {
     actor: AuditActor,
     profileOf: (row: UserRow) => ProvisionedProfile,
   ): Promise<void> {
-    await this.dataSource.transaction(async (tx) => {
-      await lockWorkspace(tx, workspaceId);
+    await this.provisioning.provision(workspaceId, actor, async (tx) => {
       const row = await this.load(tx, workspaceId, id);
       assertIfMatch(ifMatch, etagOf(row.last_modified));
-      const profile = profileOf(row);
-      const adminsBefore = await this.provisioning.countActiveAdmins(tx, workspaceId);
-      await this.provisioning.updateMember(tx, workspaceId, row.user_id, profile, actor);
-      await this.provisioning.noteAdminGap(tx, workspaceId, adminsBefore, actor);
+      await this.provisioning.updateMember(tx, workspaceId, row.user_id, profileOf(row), actor);
     });
   }
 

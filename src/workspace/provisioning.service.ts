@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { AuditActor } from '../common/actor.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { AuditService } from './audit.service.js';
@@ -8,6 +9,7 @@ import { Group } from './entities/group.entity.js';
 import { Membership } from './entities/membership.entity.js';
 import { User } from './entities/user.entity.js';
 import { MemberService } from './member.service.js';
+import { lockWorkspace } from './workspace-lock.js';
 import { WorkspaceException } from './workspace.errors.js';
 
 /** A person as an identity provider describes them through SCIM. */
@@ -44,11 +46,31 @@ const BUMP_GROUP_UPDATED_AT = `greatest(clock_timestamp(), updated_at + interval
 @Injectable()
 export class ProvisioningService {
   constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly members: MemberService,
     private readonly audit: AuditService,
   ) {}
 
-  async countActiveAdmins(tx: EntityManager, workspaceId: string): Promise<number> {
+  /**
+   * Runs one provisioning request: a transaction holding the workspace lock (so it serialises
+   * with every other change of members and groups), all or nothing, and recording it when the
+   * change left the workspace without an active admin.
+   */
+  async provision<T>(
+    workspaceId: string,
+    actor: AuditActor,
+    work: (tx: EntityManager) => Promise<T>,
+  ): Promise<T> {
+    return this.dataSource.transaction(async (tx) => {
+      await lockWorkspace(tx, workspaceId);
+      const adminsBefore = await this.countActiveAdmins(tx, workspaceId);
+      const result = await work(tx);
+      await this.noteAdminGap(tx, workspaceId, adminsBefore, actor);
+      return result;
+    });
+  }
+
+  private async countActiveAdmins(tx: EntityManager, workspaceId: string): Promise<number> {
     const [row] = await tx.query<{ admins: number }[]>(
       `SELECT count(*)::int AS admins FROM memberships
         WHERE workspace_id = $1 AND role = 'admin' AND status = 'active'`,
@@ -58,7 +80,7 @@ export class ProvisioningService {
   }
 
   /** Records it when a change left the workspace without an active admin. */
-  async noteAdminGap(
+  private async noteAdminGap(
     tx: EntityManager,
     workspaceId: string,
     adminsBefore: number,

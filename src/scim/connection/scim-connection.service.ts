@@ -10,6 +10,7 @@ import { AuditService } from '../../workspace/audit.service.js';
 import { ProvisioningService } from '../../workspace/provisioning.service.js';
 import { lockWorkspace } from '../../workspace/workspace-lock.js';
 import { WorkspaceException } from '../../workspace/workspace.errors.js';
+import { scimBaseUrl } from '../scim-schemas.js';
 import { ScimConnection, ScimProvider } from './scim-connection.entity.js';
 
 export interface ScimConnectionStatus {
@@ -38,7 +39,7 @@ export class ScimConnectionService {
   ) {}
 
   get baseUrl(): string {
-    return `${this.config.http.publicUrl}/scim/v2`;
+    return scimBaseUrl(this.config.http.publicUrl);
   }
 
   async status(workspaceId: string): Promise<ScimConnectionStatus> {

@@ -267,14 +267,7 @@ export class GroupService {
         [workspaceId, group.id, ids],
       );
       const removed = rows.map((r) => r.user_id);
-      if (removed.length > 0) {
-        await this.audit.record(tx, workspaceId, actor, {
-          action: 'group.member_removed',
-          targetType: 'group',
-          targetId: group.id,
-          details: { displayName: group.displayName, userIds: removed },
-        });
-      }
+      await this.membersChanged(tx, workspaceId, group, 'group.member_removed', removed, actor);
       return removed;
     });
   }
@@ -382,15 +375,27 @@ export class GroupService {
       [workspaceId, group.id, userIds],
     );
     const added = rows.map((r) => r.user_id);
-    if (added.length > 0) {
-      await this.audit.record(tx, workspaceId, actor, {
-        action: 'group.member_added',
-        targetType: 'group',
-        targetId: group.id,
-        details: { displayName: group.displayName, userIds: added },
-      });
-    }
+    await this.membersChanged(tx, workspaceId, group, 'group.member_added', added, actor);
     return added;
+  }
+
+  /** The group's version moves (its SCIM ETag) and the change is audited, when anything changed. */
+  private async membersChanged(
+    tx: EntityManager,
+    workspaceId: string,
+    group: Group,
+    action: 'group.member_added' | 'group.member_removed',
+    userIds: string[],
+    actor: AuditActor,
+  ): Promise<void> {
+    if (userIds.length === 0) return;
+    await tx.query(`UPDATE groups SET updated_at = now() WHERE id = $1`, [group.id]);
+    await this.audit.record(tx, workspaceId, actor, {
+      action,
+      targetType: 'group',
+      targetId: group.id,
+      details: { displayName: group.displayName, userIds },
+    });
   }
 
   private translateWriteError(error: unknown, displayName: string): unknown {

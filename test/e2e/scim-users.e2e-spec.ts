@@ -289,6 +289,37 @@ describe('SCIM and the admin API', () => {
       .expect(201);
   });
 
+  it('gives a hand-made group a new SCIM version when its members change by hand', async () => {
+    const ws = await scimWorkspace(t);
+    const id = await createUser(ws, 'hand@acme.test');
+    const group = await t.http
+      .post(`/api/workspaces/${ws.slug}/groups`)
+      .set('Authorization', t.internal)
+      .send({ displayName: 'Hand-made' })
+      .expect(201);
+    const before = await t.http
+      .get(`/scim/v2/Groups/${group.body.id}`)
+      .set('Authorization', ws.auth)
+      .expect(200);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await t.http
+      .put(`/api/workspaces/${ws.slug}/groups/${group.body.id}/members/${id}`)
+      .set('Authorization', t.internal)
+      .expect(204);
+    const after = await t.http
+      .get(`/scim/v2/Groups/${group.body.id}`)
+      .set('Authorization', ws.auth)
+      .expect(200);
+    expect(after.body.members.map((m: { value: string }) => m.value)).toEqual([id]);
+    expect(after.headers.etag).not.toBe(before.headers.etag);
+    await t.http
+      .put(`/scim/v2/Groups/${group.body.id}`)
+      .set('Authorization', ws.auth)
+      .set('If-Match', before.headers.etag as string)
+      .send({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Hand-made' })
+      .expect(412);
+  });
+
   it('advertises only userName (User) and displayName (Group) as unique', async () => {
     const ws = await scimWorkspace(t);
     const res = await t.http.get('/scim/v2/Schemas').set('Authorization', ws.auth).expect(200);

@@ -1,10 +1,14 @@
 import { InitialSchema1764380000000 } from './1764380000000-initial-schema.js';
 import { SamlProviders1764390000000 } from './1764390000000-saml-providers.js';
 import { Scim1764400000000 } from './1764400000000-scim.js';
+import { MailOutbox1764500000000 } from './1764500000000-mail-outbox.js';
+import { AccountOwnership1764510000000 } from './1764510000000-account-ownership.js';
 
 /** Every migration in order. Append new ones; never edit one that has landed. */
 export const migrations = [
   InitialSchema1764380000000,
   SamlProviders1764390000000,
   Scim1764400000000,
+  MailOutbox1764500000000,
+  AccountOwnership1764510000000,
 ];

@@ -43,6 +43,37 @@ export class AuditService {
     );
   }
 
+  /** The same event in every workspace `userId` belongs to but `exceptWorkspaceId`. */
+  async recordInWorkspacesOf(
+    tx: EntityManager,
+    userId: string,
+    exceptWorkspaceId: string,
+    actor: AuditActor,
+    entry: AuditEntry,
+  ): Promise<void> {
+    await tx.query(
+      `INSERT INTO audit_events (workspace_id, channel, actor_type, actor_id, actor_label,
+                                 ip_address, action, target_type, target_id, before, after, details)
+       SELECT m.workspace_id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
+         FROM memberships m WHERE m.user_id = $1 AND m.workspace_id <> $2`,
+      [
+        userId,
+        exceptWorkspaceId,
+        actor.channel,
+        actor.type,
+        actor.id ?? null,
+        actor.label ?? null,
+        actor.ipAddress ?? null,
+        entry.action,
+        entry.targetType ?? null,
+        entry.targetId ?? null,
+        entry.before ?? null,
+        entry.after ?? null,
+        entry.details ?? null,
+      ],
+    );
+  }
+
   async list(
     workspaceId: string,
     page: { limit: number; offset: number },

@@ -18,6 +18,7 @@ import {
 } from './entities/membership.entity.js';
 import { User } from './entities/user.entity.js';
 import type { Workspace } from './entities/workspace.entity.js';
+import { AccountOwnershipService } from './ownership/account-ownership.service.js';
 import { lockWorkspace } from './workspace-lock.js';
 import { scimOnlyProvisioningError, WorkspaceException } from './workspace.errors.js';
 
@@ -82,6 +83,7 @@ export class MemberService {
     private readonly audit: AuditService,
     private readonly sessions: SessionService,
     private readonly passwords: PasswordHasher,
+    private readonly ownership: AccountOwnershipService,
   ) {}
 
   async list(
@@ -135,7 +137,7 @@ export class MemberService {
     workspace: Workspace,
     input: AddMemberInput,
   ): Promise<MemberView> {
-    const user = await this.findOrCreateUser(tx, input);
+    const user = await this.findOrCreateUser(tx, workspace.id, input);
     const existing = await tx.findOneBy(Membership, {
       workspaceId: workspace.id,
       userId: user.id,
@@ -166,8 +168,14 @@ export class MemberService {
     return this.get(workspace.id, user.id, tx);
   }
 
+  /**
+   * Who may call this with an existing account is the caller's rule (the internal token, a
+   * verified domain's just-in-time sign-in, the person accepting an invite): it never changes
+   * what signs the account in, and names it only when it has no name.
+   */
   private async findOrCreateUser(
     tx: EntityManager,
+    workspaceId: string,
     input: { email: string; fullName?: string; password?: string },
   ): Promise<User> {
     const email = normalizeEmail(input.email);
@@ -196,7 +204,12 @@ export class MemberService {
       input.password !== undefined ? await this.passwords.hash(input.password) : null;
     try {
       return await tx.save(
-        tx.create(User, { email, fullName: input.fullName ?? null, passwordHash }),
+        tx.create(User, {
+          email,
+          fullName: input.fullName ?? null,
+          passwordHash,
+          createdByWorkspaceId: workspaceId,
+        }),
       );
     } catch (error) {
       if (isUniqueViolation(error, 'users_email_key')) {
@@ -231,7 +244,17 @@ export class MemberService {
       if (losesAdmin) await this.assertAnotherActiveAdmin(tx, workspaceId, userId);
 
       if (input.fullName !== undefined && input.fullName !== membership.user.fullName) {
+        // The name is the account's, seen by every workspace the person belongs to.
+        if (actor.type !== 'internal') {
+          this.ownership.assertMayEdit(workspaceId, await this.ownership.facts(tx, userId));
+        }
         await tx.update(User, { id: userId }, { fullName: input.fullName });
+        await this.ownership.recordAccountChange(
+          tx,
+          userId,
+          { workspaceId, actor },
+          { before: { fullName: membership.user.fullName }, after: { fullName: input.fullName } },
+        );
       }
       if (status !== membership.status) {
         await this.setStatus(tx, workspaceId, userId, status, actor);

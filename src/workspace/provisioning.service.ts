@@ -9,6 +9,7 @@ import { Group } from './entities/group.entity.js';
 import { Membership } from './entities/membership.entity.js';
 import { User } from './entities/user.entity.js';
 import { MemberService } from './member.service.js';
+import { AccountOwnershipService } from './ownership/account-ownership.service.js';
 import { lockWorkspace } from './workspace-lock.js';
 import { WorkspaceException } from './workspace.errors.js';
 
@@ -49,6 +50,7 @@ export class ProvisioningService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly members: MemberService,
     private readonly audit: AuditService,
+    private readonly ownership: AccountOwnershipService,
   ) {}
 
   /**
@@ -122,10 +124,21 @@ export class ProvisioningService {
         `${email} is already provisioned by SCIM in another workspace; a person can be SCIM-linked to one workspace only.`,
       );
     }
-    if (!user) {
+    let nameBefore: string | null = null;
+    const existingAccount = user !== null;
+    if (user) {
+      this.ownership.assertMayLink(workspaceId, await this.ownership.facts(tx, user.id));
+      nameBefore = user.fullName;
+    } else {
+      await this.ownership.assertMayAssignEmail(tx, workspaceId, email);
       try {
         user = await tx.save(
-          tx.create(User, { email, fullName: profile.fullName, passwordHash: null }),
+          tx.create(User, {
+            email,
+            fullName: profile.fullName,
+            passwordHash: null,
+            createdByWorkspaceId: workspaceId,
+          }),
         );
       } catch (error) {
         // Another workspace's IdP created this person at the same instant.
@@ -145,11 +158,20 @@ export class ProvisioningService {
         `${email} is already provisioned in this workspace as userName "${existing.scimUserName}".`,
       );
     }
+    // Linked, the account is this workspace's to name (its IdP manages the person from now on).
     await tx.update(
       User,
       { id: user.id },
       { scimWorkspaceId: workspaceId, ...(profile.fullName && { fullName: profile.fullName }) },
     );
+    if (existingAccount && profile.fullName && profile.fullName !== nameBefore) {
+      await this.ownership.recordAccountChange(
+        tx,
+        user.id,
+        { workspaceId, actor },
+        { before: { fullName: nameBefore }, after: { fullName: profile.fullName } },
+      );
+    }
     const scimFields = {
       scimManaged: true,
       scimUserName: profile.userName,
@@ -203,6 +225,16 @@ export class ProvisioningService {
     }
     await this.assertUserNameFree(tx, workspaceId, profile.userName, userId);
     const email = normalizeEmail(profile.email);
+    const facts = await this.ownership.facts(tx, userId);
+    // A hand-made member becomes SCIM-managed by this write: the same rule as a POST that links.
+    if (!membership.scimManaged) this.ownership.assertMayLink(workspaceId, facts);
+    const emailChanges = email !== membership.user.email;
+    const nameChanges =
+      profile.fullName !== null && profile.fullName !== membership.user.fullName;
+    if (emailChanges || nameChanges) {
+      this.ownership.assertMayEdit(workspaceId, { ...facts, scimWorkspaceId: workspaceId });
+    }
+    if (emailChanges) await this.ownership.assertMayAssignEmail(tx, workspaceId, email);
     const before = {
       email: membership.user.email,
       userName: membership.scimUserName,
@@ -211,10 +243,8 @@ export class ProvisioningService {
       admin: membership.scimAdmin,
     };
     const userChanges: Partial<User> = { scimWorkspaceId: workspaceId };
-    if (email !== membership.user.email) userChanges.email = email;
-    if (profile.fullName !== null && profile.fullName !== membership.user.fullName) {
-      userChanges.fullName = profile.fullName;
-    }
+    if (emailChanges) userChanges.email = email;
+    if (nameChanges) userChanges.fullName = profile.fullName;
     try {
       await tx.update(User, { id: userId }, { ...userChanges, updatedAt: () => 'now()' });
     } catch (error) {
@@ -250,6 +280,17 @@ export class ProvisioningService {
       active: profile.active,
       admin: profile.admin,
     };
+    if (emailChanges || nameChanges) {
+      await this.ownership.recordAccountChange(
+        tx,
+        userId,
+        { workspaceId, actor },
+        {
+          before: { email: before.email, fullName: before.fullName },
+          after: { email, fullName: nameChanges ? profile.fullName : before.fullName },
+        },
+      );
+    }
     if (JSON.stringify(before) !== JSON.stringify(after)) {
       await this.audit.record(tx, workspaceId, actor, {
         action: 'member.updated',

@@ -29,6 +29,11 @@ export const WorkspaceErrorStatus = {
   SCIM_NOT_ENABLED: 404,
   SCIM_USER_NAME_TAKEN: 409,
   SCIM_LINKED_ELSEWHERE: 409,
+  ACCOUNT_NOT_AVAILABLE: 409,
+  ACCOUNT_MANAGED_ELSEWHERE: 403,
+  EMAIL_DOMAIN_MANAGED: 409,
+  INVITE_SIGN_IN_REQUIRED: 401,
+  INVITE_FOR_ANOTHER_ACCOUNT: 403,
 } as const satisfies Record<string, number>;
 export type WorkspaceErrorCode = keyof typeof WorkspaceErrorStatus;
 

@@ -11,6 +11,7 @@ import { GroupsController } from './groups.controller.js';
 import { InviteService } from './invite.service.js';
 import { InviteAcceptanceController, InvitesController } from './invites.controller.js';
 import { MemberService } from './member.service.js';
+import { AccountOwnershipService } from './ownership/account-ownership.service.js';
 import { ProvisioningService } from './provisioning.service.js';
 import { MembersController } from './members.controller.js';
 import { WorkspaceService } from './workspace.service.js';
@@ -35,10 +36,12 @@ import { WorkspacesController } from './workspaces.controller.js';
     InviteService,
     DomainService,
     AuditService,
+    AccountOwnershipService,
     PasswordHasher,
     systemDnsResolverProvider,
   ],
   exports: [
+    AccountOwnershipService,
     WorkspaceService,
     MemberService,
     ProvisioningService,

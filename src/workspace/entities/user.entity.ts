@@ -25,6 +25,10 @@ export class User {
   @Column({ name: 'scim_workspace_id', type: 'uuid', nullable: true })
   scimWorkspaceId: string | null;
 
+  /** The workspace that created the account (see docs/security.md: who owns an account). */
+  @Column({ name: 'created_by_workspace_id', type: 'uuid', nullable: true })
+  createdByWorkspaceId: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

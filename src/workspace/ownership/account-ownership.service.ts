@@ -1,0 +1,122 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import type { AuditActor } from '../../common/actor.js';
+import { AuditService, type AuditEntry } from '../audit.service.js';
+import { emailDomain } from '../email.js';
+import { WorkspaceException } from '../workspace.errors.js';
+import {
+  type AccountFacts,
+  mayAssignEmail,
+  mayEditAccount,
+  mayLinkAccount,
+} from './account-authority.js';
+
+interface FactsRow {
+  id: string;
+  email: string;
+  scim_workspace_id: string | null;
+  created_by_workspace_id: string | null;
+  domain_workspace_id: string | null;
+  member_of: string[];
+}
+
+/** The workspace that verified `domain`, if any (one at most: a partial unique index). */
+const DOMAIN_WORKSPACE = `(SELECT cd.workspace_id FROM claimed_domains cd
+                            WHERE cd.domain = $1 AND cd.status = 'verified')`;
+
+/**
+ * Refusals that name no other workspace: a workspace learns that it lacks authority, not who has
+ * it.
+ */
+export const accountNotAvailable = (email: string) =>
+  new WorkspaceException(
+    'ACCOUNT_NOT_AVAILABLE',
+    `${email} already has a Gatehouse account that belongs to other workspaces; this workspace cannot add it directly. Invite the person (they accept it themselves), or verify the email's domain.`,
+  );
+
+export const accountManagedElsewhere = () =>
+  new WorkspaceException(
+    'ACCOUNT_MANAGED_ELSEWHERE',
+    "This person's account is managed by another workspace (through their email's verified domain or their identity provider); this workspace cannot change their email or name.",
+  );
+
+export const emailDomainManagedElsewhere = (email: string) =>
+  new WorkspaceException(
+    'EMAIL_DOMAIN_MANAGED',
+    `Addresses at ${emailDomain(email)} are managed by the organization that verified that domain; only it can give an account ${email}. Invite the person instead: accepting the e-mailed invite proves the address is theirs.`,
+  );
+
+/**
+ * Reads the facts that decide authority over accounts and enforces the rules of
+ * account-authority.ts inside the caller's transaction.
+ */
+@Injectable()
+export class AccountOwnershipService {
+  constructor(private readonly audit: AuditService) {}
+
+  async facts(tx: EntityManager, userId: string): Promise<AccountFacts> {
+    const [row] = await tx.query<FactsRow[]>(
+      `SELECT u.id, u.email, u.scim_workspace_id, u.created_by_workspace_id,
+              (SELECT cd.workspace_id FROM claimed_domains cd
+                WHERE cd.domain = substring(u.email from '@([^@]*)$') AND cd.status = 'verified')
+                AS domain_workspace_id,
+              ARRAY(SELECT m.workspace_id FROM memberships m WHERE m.user_id = u.id) AS member_of
+         FROM users u WHERE u.id = $1`,
+      [userId],
+    );
+    if (!row) throw new Error(`No account ${userId}`);
+    return {
+      userId: row.id,
+      email: row.email,
+      scimWorkspaceId: row.scim_workspace_id,
+      createdByWorkspaceId: row.created_by_workspace_id,
+      domainWorkspaceId: row.domain_workspace_id,
+      memberOf: row.member_of,
+    };
+  }
+
+  async domainWorkspaceOf(tx: EntityManager, email: string): Promise<string | null> {
+    const [row] = await tx.query<{ workspace_id: string | null }[]>(
+      `SELECT ${DOMAIN_WORKSPACE} AS workspace_id`,
+      [emailDomain(email)],
+    );
+    return row?.workspace_id ?? null;
+  }
+
+  /** Refuses linking an existing account the workspace has no authority over. */
+  assertMayLink(workspaceId: string, facts: AccountFacts): void {
+    if (!mayLinkAccount(workspaceId, facts)) throw accountNotAvailable(facts.email);
+  }
+
+  assertMayEdit(workspaceId: string, facts: AccountFacts): void {
+    if (!mayEditAccount(workspaceId, facts)) throw accountManagedElsewhere();
+  }
+
+  /** Refuses creating an account with, or changing one to, an email of another's domain. */
+  async assertMayAssignEmail(tx: EntityManager, workspaceId: string, email: string) {
+    if (!mayAssignEmail(workspaceId, await this.domainWorkspaceOf(tx, email))) {
+      throw emailDomainManagedElsewhere(email);
+    }
+  }
+
+  /**
+   * A change to an account is seen in every workspace the person belongs to: each of them (but
+   * the one that made it, which records its own event) gets an `account.updated` event, in one
+   * statement.
+   */
+  async recordAccountChange(
+    tx: EntityManager,
+    userId: string,
+    changedBy: { workspaceId: string; actor: AuditActor },
+    change: Pick<AuditEntry, 'before' | 'after'>,
+  ): Promise<void> {
+    await this.audit.recordInWorkspacesOf(tx, userId, changedBy.workspaceId, changedBy.actor, {
+      action: 'account.updated',
+      targetType: 'user',
+      targetId: userId,
+      before: change.before,
+      after: change.after,
+      details: { changedByWorkspaceId: changedBy.workspaceId },
+    });
+  }
+}

@@ -5,13 +5,12 @@ import { allowedOrigins, type AppConfig } from '../config/configuration.js';
 import { Access, ACCESS_KEY } from '../common/access.decorator.js';
 import type { Actor, GatehouseRequest } from '../common/actor.js';
 import { CommonException } from '../common/app-exception.js';
+import { assertSameOriginWrite } from '../common/same-origin.js';
 import { safeEqual } from '../common/secret-tokens.js';
 import { WorkspaceException } from '../workspace/workspace.errors.js';
 import { WorkspaceService } from '../workspace/workspace.service.js';
 import { SessionCookie } from './session/session-cookie.js';
 import { SessionService } from './session/session.service.js';
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const notFound = () => new WorkspaceException('WORKSPACE_NOT_FOUND', 'No such workspace.');
 
@@ -50,7 +49,7 @@ export class AccessGuard implements CanActivate {
         'Sign in, or send the internal API token as a Bearer token.',
       );
     }
-    if (actor.kind === 'user') this.assertSameOriginWrite(request);
+    if (actor.kind === 'user') assertSameOriginWrite(request, this.origins);
     request.actor = actor;
 
     const wsParam = stringParam(request.params.ws);
@@ -68,18 +67,6 @@ export class AccessGuard implements CanActivate {
     if (actor.role === 'admin') return true;
     if (access === 'self' && stringParam(request.params.userId) === actor.userId) return true;
     throw new CommonException('FORBIDDEN', 'Only an admin of this workspace can do that.');
-  }
-
-  /**
-   * Cookie-authenticated writes must not come from another site's page: SameSite=Lax already
-   * keeps the cookie off cross-site POSTs; this also refuses other origins of the same site.
-   */
-  private assertSameOriginWrite(request: GatehouseRequest): void {
-    if (SAFE_METHODS.has(request.method)) return;
-    const origin = request.headers.origin;
-    if (origin !== undefined && !this.origins.includes(origin)) {
-      throw new CommonException('FORBIDDEN', `Requests from ${origin} may not use this session.`);
-    }
   }
 
   private async identify(request: GatehouseRequest): Promise<Actor | null> {

@@ -1,13 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { AuditActor } from '../common/actor.js';
 import { isUuid } from '../common/ids.js';
 import { Page } from '../common/paging.js';
 import { randomToken, tokenDigest } from '../common/secret-tokens.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/configuration.js';
+import { MailOutboxService } from '../mail/mail-outbox.service.js';
 import { AuditService } from './audit.service.js';
+import { inviteMail } from './invite-mail.js';
 import { normalizeEmail } from './email.js';
 import { Invite } from './entities/invite.entity.js';
 import { MemberRole, Membership } from './entities/membership.entity.js';
@@ -32,12 +34,6 @@ export interface InviteView {
   createdByUserId: string | null;
 }
 
-/** A new invite: the token and its link are shown this once; only a digest is stored. */
-export interface CreatedInvite extends InviteView {
-  token: string;
-  acceptUrl: string;
-}
-
 /** What the invitee's browser may see before accepting. */
 export interface InvitePreview {
   workspace: WorkspaceSummary;
@@ -45,8 +41,13 @@ export interface InvitePreview {
   role: MemberRole;
   expiresAt: Date;
   status: InviteStatus;
-  /** True when the email already has a Gatehouse account: accept without a password. */
-  accountExists: boolean;
+}
+
+/** Who accepts: the browser's session, if any, decides for an email that has an account. */
+export interface AcceptContext {
+  ipAddress?: string;
+  /** The account signed in in this browser (any workspace), if any. */
+  signedInUserId?: string | null;
 }
 
 export interface AcceptedInvite {
@@ -96,9 +97,11 @@ const notFound = () =>
   new WorkspaceException('INVITE_NOT_FOUND', 'This invite does not exist or was revoked.');
 
 /**
- * Invites to join a workspace. The token is a bearer secret: shown once to the admin who creates
- * it, stored as a keyed digest, and accepted at most once. Every write locks the workspace first,
- * so the SCIM-only setting and membership checks see a consistent workspace.
+ * Invites to join a workspace. The token is a bearer secret that reaches only the invitee: it is
+ * e-mailed to the invited address (through the outbox, in the same transaction) and never shown
+ * to the admin, so accepting proves control of the mailbox. It is stored as a keyed digest and
+ * accepted at most once. Every write locks the workspace first, so the SCIM-only setting and
+ * membership checks see a consistent workspace.
  */
 @Injectable()
 export class InviteService {
@@ -106,6 +109,7 @@ export class InviteService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly members: MemberService,
+    private readonly mail: MailOutboxService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -114,7 +118,7 @@ export class InviteService {
     workspaceId: string,
     input: { email: string; role: MemberRole },
     actor: AuditActor,
-  ): Promise<CreatedInvite> {
+  ): Promise<InviteView> {
     const email = normalizeEmail(input.email);
     const token = randomToken();
     const invite = await this.dataSource.transaction(async (tx) => {
@@ -170,13 +174,10 @@ export class InviteService {
         after: { email, role: created.role, expiresAt: created.expiresAt.toISOString() },
         details: replaced.length > 0 ? { replacedInviteIds: replaced.map((row) => row.id) } : null,
       });
+      await this.mail.enqueue(tx, inviteMail(workspace, created, token, this.config));
       return created;
     });
-    return {
-      ...toView(invite),
-      token,
-      acceptUrl: `${this.config.http.frontendUrl}/invites/${token}`,
-    };
+    return toView(invite);
   }
 
   /** The workspace's invites, newest first. */
@@ -222,29 +223,29 @@ export class InviteService {
     const workspace = await this.dataSource
       .getRepository(Workspace)
       .findOneByOrFail({ id: invite.workspaceId });
-    const accountExists = await this.dataSource
-      .getRepository(User)
-      .existsBy({ email: invite.email });
     return {
       workspace: summaryOf(workspace),
       email: invite.email,
       role: invite.role,
       expiresAt: invite.expiresAt,
       status: statusOf(invite),
-      accountExists,
     };
   }
 
   /**
-   * Joins the invited person to the workspace, creating their account when the email is new.
-   * Single use: the invite is claimed with a conditional UPDATE in the same transaction, so of two
-   * concurrent accepts exactly one succeeds; on any failure nothing is written.
+   * Joins the invited person to the workspace, creating their account when the email is new. An
+   * email that already has an account joins as that account only from a browser signed in to it
+   * (the token proves the mailbox, the session proves the account); an account that belongs to
+   * no workspace has no way to sign in, so the mailbox is proof enough. Single use: the invite is
+   * claimed with a conditional UPDATE in the same transaction, so of two concurrent accepts
+   * exactly one succeeds; on any failure nothing is written.
    */
   async accept(
     token: string,
     input: { password?: string; fullName?: string },
-    ipAddress?: string,
+    context: AcceptContext = {},
   ): Promise<AcceptedInvite> {
+    const ipAddress = context.ipAddress;
     const found = await this.findByToken(token);
     if (!found) throw notFound();
     const tokenHash = tokenDigest(this.config.secretKey, token);
@@ -277,9 +278,11 @@ export class InviteService {
         .createQueryBuilder('u')
         .addSelect('u.passwordHash')
         .where('u.email = :email', { email: invite.email })
+        .setLock('pessimistic_write')
         .getOne();
-      // The admin who created the invite saw its token: an invite must never set the password of
-      // an account that already exists (addInTransaction refuses it when one is set).
+      if (existing) await this.assertAcceptedByAccount(tx, existing, context.signedInUserId);
+      // An invite never sets the password of an account that already exists (addInTransaction
+      // refuses it when one is set): that would be a password reset by e-mail, which this is not.
       if (existing && !existing.passwordHash && input.password !== undefined) {
         throw new WorkspaceException(
           'EMAIL_TAKEN',
@@ -316,6 +319,27 @@ export class InviteService {
       );
       return { workspace: summaryOf(workspace), member };
     });
+  }
+
+  private async assertAcceptedByAccount(
+    tx: EntityManager,
+    account: User,
+    signedInUserId: string | null | undefined,
+  ): Promise<void> {
+    if (signedInUserId === account.id) return;
+    if (signedInUserId) {
+      throw new WorkspaceException(
+        'INVITE_FOR_ANOTHER_ACCOUNT',
+        'This invite is for another account than the one signed in here. Sign out, then sign in with the invited email to accept it.',
+      );
+    }
+    const belongsSomewhere = await tx.existsBy(Membership, { userId: account.id });
+    if (belongsSomewhere) {
+      throw new WorkspaceException(
+        'INVITE_SIGN_IN_REQUIRED',
+        'The invited email already has a Gatehouse account: sign in to it first, then accept the invite.',
+      );
+    }
   }
 
   private async findByToken(token: string): Promise<Invite | null> {

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { SessionModule } from '../auth/session/session.module.js';
+import { MailModule } from '../mail/mail.module.js';
 import { PasswordHasher } from '../common/password-hasher.js';
 import { AuditController } from './audit.controller.js';
 import { AuditService } from './audit.service.js';
@@ -18,7 +19,7 @@ import { WorkspaceService } from './workspace.service.js';
 import { WorkspacesController } from './workspaces.controller.js';
 
 @Module({
-  imports: [SessionModule],
+  imports: [SessionModule, MailModule],
   controllers: [
     WorkspacesController,
     MembersController,

@@ -1,3 +1,4 @@
+import { SessionService } from '../../src/auth/session/session.service.js';
 import { tokenDigest } from '../../src/common/secret-tokens.js';
 import {
   addMember,
@@ -7,6 +8,7 @@ import {
   workspaceWithSignedInAdmin,
   WorkspaceFixture,
 } from '../support/fixtures.js';
+import { inviteTokenFromOutbox } from '../support/mail-fixtures.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 import { itWithConcurrentConnections } from '../support/test-database.js';
 
@@ -29,11 +31,22 @@ describe('invites', () => {
       .set('Cookie', ws.adminCookie)
       .send(role ? { email, role } : { email });
     if (res.status !== 201) throw new Error(`invite: ${res.status} ${res.text}`);
-    return { id: res.body.id as string, token: res.body.token as string };
+    return { id: res.body.id as string, token: await inviteTokenFromOutbox(t, email) };
   }
 
-  function accept(token: string, body: Record<string, unknown> = {}) {
-    return t.http.post(`/api/invites/${token}/accept`).send(body);
+  /** Accepts as the holder of the link, from a browser signed in as `cookie` if given. */
+  function accept(token: string, body: Record<string, unknown> = {}, cookie?: string) {
+    const req = t.http.post(`/api/invites/${token}/accept`);
+    return (cookie ? req.set('Cookie', cookie) : req).send(body);
+  }
+
+  /** A live session of the account (as a SAML sign-in would make): the Cookie header. */
+  async function sessionOf(workspaceId: string, userId: string): Promise<string> {
+    const sessions = t.app.get(SessionService);
+    const { token } = await t.dataSource.transaction((tx) =>
+      sessions.create(tx, { workspaceId, userId, method: 'saml' }),
+    );
+    return `${t.config.session.cookieName}=${token}`;
   }
 
   async function userCount(email: string): Promise<number> {
@@ -61,7 +74,7 @@ describe('invites', () => {
   }
 
   describe('creating', () => {
-    it('creates an invite whose token is shown once and stored only as a digest', async () => {
+    it('creates an invite whose token reaches only the invitee, by e-mail, stored as a digest', async () => {
       const ws = await workspaceWithSignedInAdmin(t);
       const before = Date.now();
       const res = await t.http
@@ -77,9 +90,21 @@ describe('invites', () => {
         createdByUserId: ws.adminId,
         acceptedAt: null,
       });
-      const token = res.body.token as string;
+      // The inviter's answer carries neither the token nor the link.
+      expect(res.body).not.toHaveProperty('token');
+      expect(res.body).not.toHaveProperty('acceptUrl');
+      const outbox = await t.http
+        .get('/api/dev/outbox')
+        .query({ to: 'grace@example.com' })
+        .set('Authorization', t.internal)
+        .expect(200);
+      const [mail] = outbox.body.items as { subject: string; text: string; html: string }[];
+      expect(mail!.subject).toBe(`You are invited to join Workspace ${ws.slug}`);
+      const token = await inviteTokenFromOutbox(t, 'grace@example.com');
       expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      expect(res.body.acceptUrl).toBe(`${t.config.http.frontendUrl}/invites/${token}`);
+      expect(mail!.text).toContain(`${t.config.http.frontendUrl}/invites/${token}`);
+      expect(mail!.html).toContain(`${t.config.http.frontendUrl}/invites/${token}`);
+      expect(JSON.stringify(res.body)).not.toContain(token);
       const expiresIn = new Date(res.body.expiresAt as string).getTime() - before;
       expect(Math.abs(expiresIn - t.config.invites.ttlSeconds * 1000)).toBeLessThan(60_000);
 
@@ -221,7 +246,6 @@ describe('invites', () => {
         role: 'admin',
         expiresAt: expect.any(String),
         status: 'pending',
-        accountExists: false,
       });
     });
 
@@ -303,15 +327,16 @@ describe('invites', () => {
       expect(res.body.member.role).toBe('admin');
     });
 
-    it('links an existing account, which keeps its password', async () => {
+    it('links an existing account from a browser signed in to it, which keeps its password', async () => {
       const home = await createWorkspace(t);
       await addMember(t, home.slug, 'traveller@example.com');
       const ws = await workspaceWithSignedInAdmin(t);
       const { token } = await invite(ws, 'traveller@example.com');
       const preview = await t.http.get(`/api/invites/${token}`).expect(200);
-      expect(preview.body.accountExists).toBe(true);
+      expect(preview.body).not.toHaveProperty('accountExists');
 
-      const res = await accept(token).expect(200);
+      const session = await signIn(t, home.slug, 'traveller@example.com');
+      const res = await accept(token, {}, session).expect(200);
       expect(res.body.member).toMatchObject({ email: 'traveller@example.com', source: 'invite' });
       expect(await userCount('traveller@example.com')).toBe(1);
       await signIn(t, ws.slug, 'traveller@example.com', PASSWORD);
@@ -420,12 +445,71 @@ describe('invites', () => {
       await accept(token, { password: NEW_PASSWORD }).expect(200);
     });
 
+    it('refuses accepting for an existing account without its session (the link alone is not enough)', async () => {
+      const home = await createWorkspace(t);
+      await addMember(t, home.slug, 'needs-session@example.com');
+      const ws = await workspaceWithSignedInAdmin(t);
+      const { token } = await invite(ws, 'needs-session@example.com');
+      const res = await accept(token, { password: NEW_PASSWORD }).expect(401);
+      expect(res.body.code).toBe('INVITE_SIGN_IN_REQUIRED');
+      const bare = await accept(token).expect(401);
+      expect(bare.body.code).toBe('INVITE_SIGN_IN_REQUIRED');
+      const preview = await t.http.get(`/api/invites/${token}`).expect(200);
+      expect(preview.body.status).toBe('pending');
+      await signIn(t, home.slug, 'needs-session@example.com', PASSWORD);
+    });
+
+    it("refuses accepting from a browser signed in to another account, even the inviter's", async () => {
+      const home = await createWorkspace(t);
+      await addMember(t, home.slug, 'victim@example.com');
+      const ws = await workspaceWithSignedInAdmin(t);
+      const { token } = await invite(ws, 'victim@example.com');
+      const res = await accept(token, {}, ws.adminCookie).expect(403);
+      expect(res.body.code).toBe('INVITE_FOR_ANOTHER_ACCOUNT');
+      const preview = await t.http.get(`/api/invites/${token}`).expect(200);
+      expect(preview.body.status).toBe('pending');
+    });
+
+    it('refuses a session cookie sent from another origin', async () => {
+      const home = await createWorkspace(t);
+      await addMember(t, home.slug, 'cross-site@example.com');
+      const session = await signIn(t, home.slug, 'cross-site@example.com');
+      const ws = await workspaceWithSignedInAdmin(t);
+      const { token } = await invite(ws, 'cross-site@example.com');
+      const res = await t.http
+        .post(`/api/invites/${token}/accept`)
+        .set('Cookie', session)
+        .set('Origin', 'https://evil.test')
+        .send({})
+        .expect(403);
+      expect(res.body.code).toBe('FORBIDDEN');
+      await accept(token, {}, session).expect(200);
+    });
+
+    it('lets the mailbox alone accept for an account that belongs to no workspace', async () => {
+      const home = await createWorkspace(t);
+      const id = await addMember(t, home.slug, 'orphan@example.com');
+      await t.http
+        .delete(`/api/workspaces/${home.slug}/members/${id}`)
+        .set('Authorization', t.internal)
+        .expect(204);
+      const ws = await workspaceWithSignedInAdmin(t);
+      const { token } = await invite(ws, 'orphan@example.com');
+      // Never a password for an account that exists: that would be a reset by e-mail.
+      const withPassword = await accept(token, { password: NEW_PASSWORD }).expect(409);
+      expect(withPassword.body.code).toBe('PASSWORD_ALREADY_SET');
+      const res = await accept(token).expect(200);
+      expect(res.body.member.userId).toBe(id);
+      await signIn(t, ws.slug, 'orphan@example.com', PASSWORD);
+    });
+
     it('refuses a password for an existing account that has one, and keeps the invite', async () => {
       const home = await createWorkspace(t);
       await addMember(t, home.slug, 'has-password@example.com');
+      const session = await signIn(t, home.slug, 'has-password@example.com');
       const ws = await workspaceWithSignedInAdmin(t);
       const { token } = await invite(ws, 'has-password@example.com');
-      const res = await accept(token, { password: NEW_PASSWORD }).expect(409);
+      const res = await accept(token, { password: NEW_PASSWORD }, session).expect(409);
       expect(res.body.code).toBe('PASSWORD_ALREADY_SET');
       await signIn(t, home.slug, 'has-password@example.com', PASSWORD);
       const preview = await t.http.get(`/api/invites/${token}`).expect(200);
@@ -434,14 +518,19 @@ describe('invites', () => {
 
     it('refuses setting a password on an existing account without one', async () => {
       const home = await createWorkspace(t);
-      await t.http
+      const added = await t.http
         .post(`/api/workspaces/${home.slug}/members`)
         .set('Authorization', t.internal)
         .send({ email: 'no-password@example.com' })
         .expect(201);
       const ws = await workspaceWithSignedInAdmin(t);
       const { token } = await invite(ws, 'no-password@example.com');
-      const res = await accept(token, { password: NEW_PASSWORD }).expect(409);
+      // Mailbox alone (the account belongs to a workspace, but has no password to sign in with).
+      const anonymous = await accept(token, { password: NEW_PASSWORD }).expect(401);
+      expect(anonymous.body.code).toBe('INVITE_SIGN_IN_REQUIRED');
+      // Signed in (e.g. through SAML): still no password through an invite.
+      const session = await sessionOf(home.id, added.body.userId as string);
+      const res = await accept(token, { password: NEW_PASSWORD }, session).expect(409);
       expect(res.body.code).toBe('EMAIL_TAKEN');
       const login = await t.http
         .post('/auth/password/login')
@@ -453,7 +542,8 @@ describe('invites', () => {
       const ws = await workspaceWithSignedInAdmin(t);
       const { token } = await invite(ws, 'meanwhile@example.com');
       await addMember(t, ws.slug, 'meanwhile@example.com');
-      const res = await accept(token).expect(409);
+      const session = await signIn(t, ws.slug, 'meanwhile@example.com');
+      const res = await accept(token, {}, session).expect(409);
       expect(res.body.code).toBe('ALREADY_A_MEMBER');
       const preview = await t.http.get(`/api/invites/${token}`).expect(200);
       expect(preview.body.status).toBe('pending');

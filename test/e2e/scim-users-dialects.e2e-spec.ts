@@ -667,11 +667,35 @@ describe('SCIM Users: IdP dialects and product rules', () => {
       expect(linked.map((e) => e.targetId)).toEqual([user.id]);
     });
 
-    it('links a person of another workspace with a new membership here', async () => {
+    it('refuses a person of another workspace without authority over their email: 409 uniqueness', async () => {
       const other = await createWorkspace(t);
       const email = uniqueEmail('elsewhere');
       const personId = await addMember(t, other.slug, email);
       const ws = await scimWorkspace(t);
+      const res = await scim(ws).post('/Users', oktaUser(email));
+      expect(res.status).toBe(409);
+      expect(res.body).toMatchObject({ scimType: 'uniqueness' });
+      expect(res.body.detail).not.toContain(other.slug);
+      expect(res.body.detail).not.toContain(other.id);
+      expect(await member(other, personId)).toMatchObject({ status: 'active', scimManaged: false });
+    });
+
+    it("links a person of another workspace when the email's domain is verified here", async () => {
+      const other = await createWorkspace(t);
+      const ws = await scimWorkspace(t);
+      const domain = `d${counter}-${ws.slug}.test`;
+      await t.http
+        .post(`/api/workspaces/${ws.slug}/domains`)
+        .set('Authorization', t.internal)
+        .send({ domain })
+        .expect(201);
+      await t.http
+        .post(`/api/workspaces/${ws.slug}/domains/${domain}/verify`)
+        .set('Authorization', t.internal)
+        .send({ force: true })
+        .expect(200);
+      const email = `elsewhere@${domain}`;
+      const personId = await addMember(t, other.slug, email);
       const user = await create(ws, oktaUser(email));
       expect(user.id).toBe(personId);
       expect(await member(ws, user.id)).toMatchObject({ source: 'scim', scimManaged: true });

@@ -3,6 +3,7 @@ import { SamlProviders1764390000000 } from './1764390000000-saml-providers.js';
 import { Scim1764400000000 } from './1764400000000-scim.js';
 import { MailOutbox1764500000000 } from './1764500000000-mail-outbox.js';
 import { AccountOwnership1764510000000 } from './1764510000000-account-ownership.js';
+import { ExternalIdentities1764520000000 } from './1764520000000-external-identities.js';
 
 /** Every migration in order. Append new ones; never edit one that has landed. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   Scim1764400000000,
   MailOutbox1764500000000,
   AccountOwnership1764510000000,
+  ExternalIdentities1764520000000,
 ];

@@ -16,6 +16,11 @@ export const AuthErrorStatus = {
   OFFICE365_NOT_CONFIGURED: 404,
   OFFICE365_UNAVAILABLE: 503,
   OFFICE365_TENANT_NOT_ALLOWED: 403,
+  // nOAuth: an identity is bound by its tenant and object ids; an email links it only when
+  // Microsoft (or the workspace's verified domain in an allowed tenant) vouches for it.
+  OFFICE365_IDENTITY_INCOMPLETE: 400,
+  OFFICE365_EMAIL_UNVERIFIED: 403,
+  OFFICE365_ACCOUNT_BOUND_TO_OTHER_TENANT: 403,
   OIDC_FLOW_INVALID: 400,
   OIDC_STATE_MISMATCH: 400,
   OIDC_IDP_ERROR: 400,

@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { WorkspaceModule } from '../workspace/workspace.module.js';
 import { AccessGuard } from './access.guard.js';
 import { AuthController } from './auth.controller.js';
+import { ExternalIdentityRepository } from './external-identity.repository.js';
 import { ExternalSignInService } from './external-sign-in.service.js';
 import { LoginThrottleService } from './login-throttle.service.js';
 import { oidcFetchProvider } from './office365/oidc-fetch.js';
@@ -17,6 +18,7 @@ import { SessionModule } from './session/session.module.js';
   providers: [
     PasswordSignInService,
     ExternalSignInService,
+    ExternalIdentityRepository,
     LoginThrottleService,
     Office365Service,
     oidcFetchProvider,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { AuditActor } from '../common/actor.js';
 import { AuditService } from '../workspace/audit.service.js';
 import { DomainService } from '../workspace/domain.service.js';
@@ -24,6 +24,13 @@ export interface ExternalIdentity {
 
 export interface ExternalSignInContext {
   method: Exclude<SignInMethod, 'password'>;
+  /**
+   * The account, when the provider's identity already decided it (Office365: a bound `tid` +
+   * `oid`): the email is then not used to find anyone.
+   */
+  userId?: string;
+  /** Runs in the sign-in's transaction before the session is created (e.g. to bind an identity). */
+  beforeSession?: (tx: EntityManager, userId: string) => Promise<void>;
   /** Who vouched, for audit events (e.g. the SAML provider's name). */
   actor: AuditActor;
   /** Whether an unknown person may get an account just in time (SAML only). */
@@ -60,8 +67,12 @@ export class ExternalSignInService {
     context: ExternalSignInContext,
   ): Promise<ExternalSignInResult> {
     assertSignInMethodEnabledOrThrow(workspace.signInMethods, context.method);
-    const email = normalizeEmail(identity.email);
-    const user = await this.dataSource.getRepository(User).findOneBy({ email });
+    const users = this.dataSource.getRepository(User);
+    const user =
+      context.userId !== undefined
+        ? await users.findOneBy({ id: context.userId })
+        : await users.findOneBy({ email: normalizeEmail(identity.email) });
+    const email = user?.email ?? normalizeEmail(identity.email);
     const membership = user
       ? await this.dataSource
           .getRepository(Membership)
@@ -69,6 +80,7 @@ export class ExternalSignInService {
       : null;
     const mayCreateJustInTime =
       membership === null &&
+      context.userId === undefined &&
       context.justInTime &&
       !workspace.scimOnlyProvisioning &&
       (await this.domains.isVerifiedDomainOf(workspace.id, emailDomain(email)));
@@ -86,6 +98,7 @@ export class ExternalSignInService {
         });
         userId = added.userId;
       }
+      await context.beforeSession?.(tx, userId!);
       const { token, session } = await this.sessions.create(tx, {
         workspaceId: workspace.id,
         userId: userId!,

@@ -1,7 +1,12 @@
 import { jest } from '@jest/globals';
 import type { Response } from 'supertest';
 import { defaultOidcFetch, OIDC_FETCH } from '../../src/auth/office365/oidc-fetch.js';
-import { emailFromClaims, Office365Service } from '../../src/auth/office365/office365.service.js';
+import { Office365Service } from '../../src/auth/office365/office365.service.js';
+import {
+  boundKeyOrThrow,
+  linkableEmailOrThrow,
+  office365IdentityFromClaims,
+} from '../../src/auth/office365/office365-identity.js';
 import { loadConfig } from '../../src/config/configuration.js';
 import { addMember, createWorkspace } from '../support/fixtures.js';
 import {
@@ -54,6 +59,26 @@ async function auditEvents(t: TestApp, ws: string, action: string) {
     actorLabel: string;
     details: Record<string, unknown>;
   }[];
+}
+
+/** The bindings of a test account's object id. */
+async function bindingsOf(
+  t: TestApp,
+  account: TestAccount,
+): Promise<{ provider: string; tenant_id: string; subject: string; user_id: string }[]> {
+  return t.dataSource.query(
+    `SELECT provider, tenant_id, subject, user_id FROM external_identities WHERE subject = $1`,
+    [account.claims.oid],
+  );
+}
+
+/** The user id of the session a successful callback set. */
+async function sessionUser(t: TestApp, res: Response): Promise<string> {
+  const me = await t.http
+    .get('/auth/session')
+    .set('Cookie', cookiePair(res, 'gatehouse_session'))
+    .expect(200);
+  return me.body.user.id as string;
 }
 
 interface Flow {
@@ -142,6 +167,7 @@ describe('Office365 sign-in (Microsoft Entra ID emulated, multi-tenant /common i
       const ada = op.account(
         {
           email: 'Ada@Contoso.example',
+          xms_edov: true,
           name: 'Ada Lovelace',
           preferred_username: 'ada@contoso.example',
         },
@@ -221,8 +247,8 @@ describe('Office365 sign-in (Microsoft Entra ID emulated, multi-tenant /common i
       const ws = await createWorkspace(t);
       await addMember(t, ws.slug, 'a@tenant-a.example');
       await addMember(t, ws.slug, 'b@tenant-b.example');
-      const a = op.account({ email: 'a@tenant-a.example' }, TENANT_A);
-      const b = op.account({ email: 'b@tenant-b.example' }, TENANT_B);
+      const a = op.account({ email: 'a@tenant-a.example', xms_edov: true }, TENANT_A);
+      const b = op.account({ email: 'b@tenant-b.example', xms_edov: true }, TENANT_B);
       await signInOk(t, op, ws.slug, a);
       await signInOk(t, op, ws.slug, b);
       const events = await auditEvents(t, ws.slug, 'session.created');
@@ -239,7 +265,7 @@ describe('Office365 sign-in (Microsoft Entra ID emulated, multi-tenant /common i
     it('keeps a redirect on the frontend origin and replaces one elsewhere', async () => {
       const ws = await createWorkspace(t);
       await addMember(t, ws.slug, 'redirect@contoso.example');
-      const account = op.account({ email: 'redirect@contoso.example' });
+      const account = op.account({ email: 'redirect@contoso.example', xms_edov: true });
       const kept = await signInOk(t, op, ws.slug, account, {
         redirect: '/members?page=2',
       });
@@ -255,31 +281,164 @@ describe('Office365 sign-in (Microsoft Entra ID emulated, multi-tenant /common i
         expect(replaced.headers.location).toBe(`${FRONTEND}/`);
       }
     });
+  });
 
-    it('takes the email from preferred_username when the email claim is absent', async () => {
-      const ws = await createWorkspace(t);
-      const userId = await addMember(t, ws.slug, 'upn@contoso.example');
-      const account = op.account({ preferred_username: 'UPN@contoso.example', name: 'U. P. N.' });
-      const res = await signInOk(t, op, ws.slug, account);
-      const me = await t.http
-        .get('/auth/session')
-        .set('Cookie', cookiePair(res, 'gatehouse_session'))
-        .expect(200);
-      expect(me.body.user.id).toBe(userId);
-    });
-
-    it('ignores an email Microsoft marks as not domain-verified (xms_edov: false)', async () => {
+  describe('nOAuth: an identity is bound by tid + oid, an email links it only when verified', () => {
+    it('refuses an attacker tenant whose unverified email names a member: no session, no binding', async () => {
       const ws = await createWorkspace(t);
       await addMember(t, ws.slug, 'victim@contoso.example');
-      const impostor = op.account({
-        email: 'victim@contoso.example',
-        xms_edov: false,
-        preferred_username: 'impostor@fabrikam.onmicrosoft.com',
+      for (const xmsEdov of [{ xms_edov: false }, {}]) {
+        const attacker = op.account(
+          {
+            email: 'Victim@Contoso.example',
+            ...xmsEdov,
+            preferred_username: 'attacker@fabrikam.onmicrosoft.com',
+          },
+          TENANT_B,
+        );
+        const res = await signInWithOffice365(t, op, ws.slug, attacker);
+        expectRefusal(res, 403, 'OFFICE365_EMAIL_UNVERIFIED');
+        expect(await bindingsOf(t, attacker)).toEqual([]);
+        const [failed] = await auditEvents(t, ws.slug, 'auth.sign_in_failed');
+        expect(failed!.details).toMatchObject({
+          method: 'office365',
+          reason: 'OFFICE365_EMAIL_UNVERIFIED',
+          tenantId: TENANT_B,
+          objectId: attacker.claims.oid,
+          email: 'victim@contoso.example',
+          emailDomainVerified: false,
+        });
+      }
+      expect(await auditEvents(t, ws.slug, 'session.created')).toEqual([]);
+    });
+
+    it('refuses a preferred_username naming a member when there is no email claim', async () => {
+      const ws = await createWorkspace(t);
+      await addMember(t, ws.slug, 'upn-victim@contoso.example');
+      const attacker = op.account({ preferred_username: 'UPN-Victim@contoso.example' }, TENANT_B);
+      const res = await signInWithOffice365(t, op, ws.slug, attacker);
+      expectRefusal(res, 403, 'OFFICE365_EMAIL_UNVERIFIED');
+      expect(await bindingsOf(t, attacker)).toEqual([]);
+    });
+
+    it('links a Microsoft-verified email once; then tid + oid decide, whatever the email says', async () => {
+      const ws = await createWorkspace(t);
+      const adaId = await addMember(t, ws.slug, 'ada.bound@contoso.example');
+      const graceId = await addMember(t, ws.slug, 'grace.bound@contoso.example');
+      const ada = op.account({ email: 'ada.bound@contoso.example', xms_edov: true }, TENANT_A);
+
+      const first = await signInOk(t, op, ws.slug, ada);
+      expect(await sessionUser(t, first)).toBe(adaId);
+      expect(await bindingsOf(t, ada)).toEqual([
+        { provider: 'office365', tenant_id: TENANT_A, subject: ada.claims.oid, user_id: adaId },
+      ]);
+      const [linked] = await auditEvents(t, ws.slug, 'auth.identity_linked');
+      expect(linked).toMatchObject({
+        channel: 'auth',
+        actorLabel: 'Office365',
+        details: {
+          method: 'office365',
+          tenantId: TENANT_A,
+          objectId: ada.claims.oid,
+          email: 'ada.bound@contoso.example',
+          via: 'microsoft_verified_email',
+        },
       });
-      const res = await signInWithOffice365(t, op, ws.slug, impostor);
-      expectRefusal(res, 403, 'NOT_A_MEMBER');
+
+      // The tenant admin renames her mail to a colleague's address, then removes it entirely.
+      ada.claims.email = 'grace.bound@contoso.example';
+      const renamed = await signInOk(t, op, ws.slug, ada);
+      expect(await sessionUser(t, renamed)).toBe(adaId);
+      ada.claims.email = undefined;
+      ada.claims.xms_edov = undefined;
+      const noEmail = await signInOk(t, op, ws.slug, ada);
+      expect(await sessionUser(t, noEmail)).toBe(adaId);
+
+      // Nothing about the accounts changed, and grace was never signed in.
+      const rows: { id: string; email: string }[] = await t.dataSource.query(
+        `SELECT id, email FROM users WHERE id = ANY($1) ORDER BY email`,
+        [[adaId, graceId]],
+      );
+      expect(rows).toEqual([
+        { id: adaId, email: 'ada.bound@contoso.example' },
+        { id: graceId, email: 'grace.bound@contoso.example' },
+      ]);
+      const sessions = await auditEvents(t, ws.slug, 'session.created');
+      expect(sessions.map((e) => e.details.userId)).toEqual([adaId, adaId, adaId]);
+      expect(await auditEvents(t, ws.slug, 'auth.identity_linked')).toHaveLength(1);
+    });
+
+    it('refuses another oid claiming a bound person`s email without verification', async () => {
+      const ws = await createWorkspace(t);
+      const userId = await addMember(t, ws.slug, 'bound-victim@contoso.example');
+      const victim = op.account(
+        { email: 'bound-victim@contoso.example', xms_edov: true },
+        TENANT_A,
+      );
+      await signInOk(t, op, ws.slug, victim);
+      for (const [tenant, claims] of [
+        [TENANT_B, { email: 'bound-victim@contoso.example', xms_edov: false }],
+        [TENANT_B, { email: 'bound-victim@contoso.example' }],
+        [TENANT_A, { email: 'bound-victim@contoso.example' }],
+        [TENANT_B, { preferred_username: 'bound-victim@contoso.example' }],
+      ] as const) {
+        const attacker = op.account({ ...claims }, tenant);
+        const res = await signInWithOffice365(t, op, ws.slug, attacker);
+        expectRefusal(res, 403, 'OFFICE365_EMAIL_UNVERIFIED');
+        expect(await bindingsOf(t, attacker)).toEqual([]);
+      }
+      const rows = await t.dataSource.query(
+        `SELECT tenant_id, subject FROM external_identities WHERE user_id = $1`,
+        [userId],
+      );
+      expect(rows).toEqual([{ tenant_id: TENANT_A, subject: victim.claims.oid }]);
+    });
+
+    it('refuses to bind an account bound in another tenant, even with a verified email', async () => {
+      const ws = await createWorkspace(t);
+      const userId = await addMember(t, ws.slug, 'two-tenants@contoso.example');
+      const home = op.account({ email: 'two-tenants@contoso.example', xms_edov: true }, TENANT_A);
+      await signInOk(t, op, ws.slug, home);
+      const other = op.account({ email: 'two-tenants@contoso.example', xms_edov: true }, TENANT_B);
+      const res = await signInWithOffice365(t, op, ws.slug, other);
+      expectRefusal(res, 403, 'OFFICE365_ACCOUNT_BOUND_TO_OTHER_TENANT');
+      expect(await bindingsOf(t, other)).toEqual([]);
       const [failed] = await auditEvents(t, ws.slug, 'auth.sign_in_failed');
-      expect(failed!.details).toMatchObject({ email: 'impostor@fabrikam.onmicrosoft.com' });
+      expect(failed!.details).toMatchObject({
+        reason: 'OFFICE365_ACCOUNT_BOUND_TO_OTHER_TENANT',
+        tenantId: TENANT_B,
+        objectId: other.claims.oid,
+      });
+      // A new account of the same tenant (e.g. recreated) with the verified address still links.
+      const recreated = op.account(
+        { email: 'two-tenants@contoso.example', xms_edov: true },
+        TENANT_A,
+      );
+      const again = await signInOk(t, op, ws.slug, recreated);
+      expect(await sessionUser(t, again)).toBe(userId);
+      expect(await bindingsOf(t, recreated)).toHaveLength(1);
+    });
+
+    it('never links a token without an object id (OFFICE365_IDENTITY_INCOMPLETE)', async () => {
+      const ws = await createWorkspace(t);
+      await addMember(t, ws.slug, 'no-oid@contoso.example');
+      const account = op.account({ email: 'no-oid@contoso.example', xms_edov: true, oid: null });
+      const res = await signInWithOffice365(t, op, ws.slug, account);
+      expectRefusal(res, 400, 'OFFICE365_IDENTITY_INCOMPLETE');
+      const rows = await t.dataSource.query(
+        `SELECT 1 FROM external_identities e JOIN users u ON u.id = e.user_id
+          WHERE u.email = 'no-oid@contoso.example'`,
+      );
+      expect(rows).toEqual([]);
+    });
+
+    it('does not link a verified email of someone who is not a member', async () => {
+      const a = await createWorkspace(t);
+      const b = await createWorkspace(t);
+      await addMember(t, a.slug, 'only-in-a@contoso.example');
+      const account = op.account({ email: 'only-in-a@contoso.example', xms_edov: true });
+      expectRefusal(await signInWithOffice365(t, op, b.slug, account), 403, 'NOT_A_MEMBER');
+      expect(await bindingsOf(t, account)).toEqual([]);
     });
   });
 
@@ -325,7 +484,7 @@ describe('Office365 sign-in (Microsoft Entra ID emulated, multi-tenant /common i
     it('refuses with the exact message when Office365 is disabled between login and callback', async () => {
       const ws = await createWorkspace(t);
       await addMember(t, ws.slug, 'late@contoso.example');
-      const account = op.account({ email: 'late@contoso.example' });
+      const account = op.account({ email: 'late@contoso.example', xms_edov: true });
       const flow = await throughProvider(t, op, ws.slug, account);
       await enableOffice365(t, ws.slug, false);
       const res = await callback(t, flow);
@@ -346,7 +505,7 @@ describe('Office365 sign-in (Microsoft Entra ID emulated, multi-tenant /common i
         .set('Authorization', t.internal)
         .send({ status: 'deactivated' })
         .expect(200);
-      const account = op.account({ email: 'both@contoso.example' });
+      const account = op.account({ email: 'both@contoso.example', xms_edov: true });
       const flow = await throughProvider(t, op, ws.slug, account);
       await enableOffice365(t, ws.slug, false);
       expectRefusal(await callback(t, flow), 403, 'SIGN_IN_METHOD_DISABLED');
@@ -360,7 +519,7 @@ describe('Office365 sign-in (Microsoft Entra ID emulated, multi-tenant /common i
         .set('Authorization', t.internal)
         .send({ status: 'deactivated' })
         .expect(200);
-      const account = op.account({ email: 'gone@contoso.example' });
+      const account = op.account({ email: 'gone@contoso.example', xms_edov: true });
       const res = await signInWithOffice365(t, op, ws.slug, account);
       expectRefusal(res, 403, 'MEMBERSHIP_DEACTIVATED');
       const [failed] = await auditEvents(t, ws.slug, 'auth.sign_in_failed');
@@ -378,7 +537,7 @@ describe('Office365 sign-in (Microsoft Entra ID emulated, multi-tenant /common i
 
     it('refuses a person who is not a member, and creates no account', async () => {
       const ws = await createWorkspace(t);
-      const stranger = op.account({ email: 'stranger@contoso.example' });
+      const stranger = op.account({ email: 'stranger@contoso.example', xms_edov: true });
       const res = await signInWithOffice365(t, op, ws.slug, stranger);
       expectRefusal(res, 403, 'NOT_A_MEMBER');
       const users: unknown[] = await t.dataSource.query(`SELECT 1 FROM users WHERE email = $1`, [
@@ -396,7 +555,7 @@ describe('Office365 sign-in (Microsoft Entra ID emulated, multi-tenant /common i
     it('refuses a callback without the flow cookie, or with a tampered one (400)', async () => {
       const ws = await createWorkspace(t);
       await addMember(t, ws.slug, 'cookie@contoso.example');
-      const account = op.account({ email: 'cookie@contoso.example' });
+      const account = op.account({ email: 'cookie@contoso.example', xms_edov: true });
       const flow = await throughProvider(t, op, ws.slug, account);
 
       const missing = await t.http.get(flow.callbackPath);
@@ -421,7 +580,7 @@ describe('Office365 sign-in (Microsoft Entra ID emulated, multi-tenant /common i
     it('refuses an expired flow cookie (400)', async () => {
       const ws = await createWorkspace(t);
       await addMember(t, ws.slug, 'slow@contoso.example');
-      const account = op.account({ email: 'slow@contoso.example' });
+      const account = op.account({ email: 'slow@contoso.example', xms_edov: true });
       const flow = await throughProvider(t, op, ws.slug, account);
       const now = Date.now();
       const clock = jest.spyOn(Date, 'now').mockReturnValue(now + 11 * 60_000);
@@ -435,7 +594,7 @@ describe('Office365 sign-in (Microsoft Entra ID emulated, multi-tenant /common i
     it('refuses an answer meant for another sign-in attempt (state mismatch)', async () => {
       const ws = await createWorkspace(t);
       await addMember(t, ws.slug, 'victim2@contoso.example');
-      const attacker = op.account({ email: 'victim2@contoso.example' });
+      const attacker = op.account({ email: 'victim2@contoso.example', xms_edov: true });
       // Login CSRF: the attacker's code and state, the victim's browser (its own flow cookie).
       const attackerFlow = await throughProvider(t, op, ws.slug, attacker);
       const victimLogin = await t.http
@@ -458,7 +617,7 @@ describe('Office365 sign-in (Microsoft Entra ID emulated, multi-tenant /common i
     it('does not accept the same code twice', async () => {
       const ws = await createWorkspace(t);
       await addMember(t, ws.slug, 'twice@contoso.example');
-      const account = op.account({ email: 'twice@contoso.example' });
+      const account = op.account({ email: 'twice@contoso.example', xms_edov: true });
       const flow = await throughProvider(t, op, ws.slug, account);
       await callback(t, flow).expect(302);
       expectRefusal(await callback(t, flow), 400, 'OIDC_CALLBACK_FAILED');
@@ -466,7 +625,7 @@ describe('Office365 sign-in (Microsoft Entra ID emulated, multi-tenant /common i
 
     it('reports an error from Microsoft (access_denied) as 400', async () => {
       const ws = await createWorkspace(t);
-      const account = op.account({ email: 'cancel@contoso.example' });
+      const account = op.account({ email: 'cancel@contoso.example', xms_edov: true });
       const flow = await throughProvider(t, op, ws.slug, account, { abort: true });
       expect(flow.callbackPath).toMatch(/error=access_denied/);
       const res = await callback(t, flow);
@@ -488,7 +647,10 @@ describe('Office365 sign-in (Microsoft Entra ID emulated, multi-tenant /common i
       const ws = await createWorkspace(t);
       await addMember(t, ws.slug, 'mixed@contoso.example');
       // Signed by tenant A's issuer but claiming to be from tenant B.
-      const mixed = op.account({ email: 'mixed@contoso.example', tid: TENANT_B }, TENANT_A);
+      const mixed = op.account(
+        { email: 'mixed@contoso.example', xms_edov: true, tid: TENANT_B },
+        TENANT_A,
+      );
       const res = await signInWithOffice365(t, op, ws.slug, mixed);
       expectRefusal(res, 400, 'OIDC_CALLBACK_FAILED');
       const [failed] = await auditEvents(t, ws.slug, 'auth.sign_in_failed');
@@ -501,7 +663,7 @@ describe('Office365 sign-in (Microsoft Entra ID emulated, multi-tenant /common i
 
     it('shows a browser an HTML error page, not JSON', async () => {
       const ws = await createWorkspace(t);
-      const account = op.account({ email: 'browser@contoso.example' });
+      const account = op.account({ email: 'browser@contoso.example', xms_edov: true });
       const flow = await throughProvider(t, op, ws.slug, account);
       const res = await callback(t, flow).set(
         'Accept',
@@ -547,14 +709,14 @@ describe('Office365 sign-in restricted to allowed tenants', () => {
   it('signs in a person of an allowed tenant', async () => {
     const ws = await createWorkspace(t);
     await addMember(t, ws.slug, 'in@tenant-a.example');
-    const account = op.account({ email: 'in@tenant-a.example' }, TENANT_A);
+    const account = op.account({ email: 'in@tenant-a.example', xms_edov: true }, TENANT_A);
     await signInOk(t, op, ws.slug, account);
   });
 
   it('refuses a person of another tenant (OFFICE365_TENANT_NOT_ALLOWED), even a member', async () => {
     const ws = await createWorkspace(t);
     await addMember(t, ws.slug, 'out@tenant-b.example');
-    const account = op.account({ email: 'out@tenant-b.example' }, TENANT_B);
+    const account = op.account({ email: 'out@tenant-b.example', xms_edov: true }, TENANT_B);
     const res = await signInWithOffice365(t, op, ws.slug, account);
     expectRefusal(res, 403, 'OFFICE365_TENANT_NOT_ALLOWED');
     const [failed] = await auditEvents(t, ws.slug, 'auth.sign_in_failed');
@@ -563,6 +725,73 @@ describe('Office365 sign-in restricted to allowed tenants', () => {
       reason: 'OFFICE365_TENANT_NOT_ALLOWED',
       tenantId: TENANT_B,
       email: 'out@tenant-b.example',
+    });
+  });
+
+  describe('an address Microsoft did not verify, in a verified domain of the workspace', () => {
+    async function verifiedDomain(ws: string, domain: string) {
+      await t.http
+        .post(`/api/workspaces/${ws}/domains`)
+        .set('Authorization', t.internal)
+        .send({ domain })
+        .expect(201);
+      await t.http
+        .post(`/api/workspaces/${ws}/domains/${domain}/verify`)
+        .set('Authorization', t.internal)
+        .send({ force: true })
+        .expect(200);
+    }
+
+    it.each([
+      ['a preferred_username without email', { preferred_username: 'UPN@%d' }],
+      ['an email flagged xms_edov: false', { email: 'upn@%d', xms_edov: false }],
+      ['an email without xms_edov', { email: 'upn@%d' }],
+    ])('links %s from an allowed tenant', async (_label, template) => {
+      const ws = await createWorkspace(t);
+      const domain = `${ws.slug}.example`;
+      await verifiedDomain(ws.slug, domain);
+      const userId = await addMember(t, ws.slug, `upn@${domain}`);
+      const claims = Object.fromEntries(
+        Object.entries(template).map(([k, v]) => [
+          k,
+          typeof v === 'string' ? v.replace('%d', domain) : v,
+        ]),
+      );
+      const account = op.account(claims, TENANT_A);
+      const res = await signInOk(t, op, ws.slug, account);
+      const me = await t.http
+        .get('/auth/session')
+        .set('Cookie', cookiePair(res, 'gatehouse_session'))
+        .expect(200);
+      expect(me.body.user.id).toBe(userId);
+      const rows = await t.dataSource.query(
+        `SELECT tenant_id, user_id FROM external_identities WHERE subject = $1`,
+        [account.claims.oid],
+      );
+      expect(rows).toEqual([{ tenant_id: TENANT_A, user_id: userId }]);
+      const [linked] = await auditEvents(t, ws.slug, 'auth.identity_linked');
+      expect(linked!.details).toMatchObject({ via: 'workspace_verified_domain' });
+    });
+
+    it('refuses such an address in a domain the workspace has not verified', async () => {
+      const ws = await createWorkspace(t);
+      const domain = `${ws.slug}.example`;
+      // Claimed but pending, and verified by another workspace: neither vouches here.
+      await t.http
+        .post(`/api/workspaces/${ws.slug}/domains`)
+        .set('Authorization', t.internal)
+        .send({ domain })
+        .expect(201);
+      const other = await createWorkspace(t);
+      await verifiedDomain(other.slug, `other-${domain}`);
+      for (const email of [`member@${domain}`, `member@other-${domain}`]) {
+        await addMember(t, ws.slug, email);
+        for (const claims of [{ preferred_username: email }, { email, xms_edov: false }]) {
+          const account = op.account(claims, TENANT_A);
+          const res = await signInWithOffice365(t, op, ws.slug, account);
+          expectRefusal(res, 403, 'OFFICE365_EMAIL_UNVERIFIED');
+        }
+      }
     });
   });
 });
@@ -583,7 +812,7 @@ describe('Office365 sign-in against a plain http issuer (single tenant, local pr
   it('signs in through the provider at its own issuer (iss response parameter checked)', async () => {
     const ws = await createWorkspace(t);
     const userId = await addMember(t, ws.slug, 'plain@example.org');
-    const account = op.account({ email: 'plain@example.org', name: 'Plain' });
+    const account = op.account({ email: 'plain@example.org', xms_edov: true, name: 'Plain' });
     const flow = await throughProvider(t, op, ws.slug, account);
     expect(flow.authorizationUrl.origin).toBe(op.issuer);
     expect(flow.callbackPath).toContain(`iss=${encodeURIComponent(op.issuer)}`);
@@ -598,8 +827,20 @@ describe('Office365 sign-in against a plain http issuer (single tenant, local pr
 
   it('refuses a person who is not a member here too', async () => {
     const ws = await createWorkspace(t);
-    const account = op.account({ email: 'nobody@example.org' });
+    const account = op.account({ email: 'nobody@example.org', xms_edov: true });
     expectRefusal(await signInWithOffice365(t, op, ws.slug, account), 403, 'NOT_A_MEMBER');
+  });
+
+  it('never links a token without a tenant id (OFFICE365_IDENTITY_INCOMPLETE)', async () => {
+    const ws = await createWorkspace(t);
+    await addMember(t, ws.slug, 'no-tid@example.org');
+    const account = op.account({ email: 'no-tid@example.org', xms_edov: true, tid: null });
+    const res = await signInWithOffice365(t, op, ws.slug, account);
+    expectRefusal(res, 400, 'OFFICE365_IDENTITY_INCOMPLETE');
+    const rows = await t.dataSource.query(`SELECT 1 FROM external_identities WHERE subject = $1`, [
+      account.claims.oid,
+    ]);
+    expect(rows).toEqual([]);
   });
 });
 
@@ -626,12 +867,15 @@ describe('Office365 configuration and claims', () => {
       DATABASE_URL: 'postgres://gatehouse@db.internal/gatehouse',
       INTERNAL_API_TOKEN: 'Zq8vR2mK7pL4xN9wT3yB6cF1hJ5sD0gA',
       SECRET_KEY: 'Vb7nM2qW9eR4tY8uI3oP6aS1dF5gH0jK',
+      SMTP_URL: 'smtp://mail.internal:25',
       ...env,
     });
   const service = (config: ReturnType<typeof loadConfig>) =>
     new Office365Service(
       config,
       defaultOidcFetch,
+      {} as never,
+      {} as never,
       {} as never,
       {} as never,
       {} as never,
@@ -660,15 +904,67 @@ describe('Office365 configuration and claims', () => {
     expect(service(unconfigured).configured).toBe(false);
   });
 
+  const link = (claims: Record<string, unknown>, trusted: string[] = []) =>
+    linkableEmailOrThrow(office365IdentityFromClaims(claims), (d) => trusted.includes(d));
+
   it.each([
-    [{ email: 'A@x.example', preferred_username: 'b@x.example' }, 'a@x.example'],
-    [{ preferred_username: ' B@X.example ' }, 'b@x.example'],
-    [{ email: 'not an email', preferred_username: 'b@x.example' }, 'b@x.example'],
-    [{ email: 'a@x.example', xms_edov: false, preferred_username: 'b@x.example' }, 'b@x.example'],
-    [{ email: 'a@x.example', xms_edov: true }, 'a@x.example'],
-    [{ preferred_username: 'jdoe' }, undefined],
-    [{ email: 42, name: 'Nobody' }, undefined],
-  ])('takes the email from %j → %s', (claims, expected) => {
-    expect(emailFromClaims(claims)).toBe(expected);
+    [{ email: 'A@x.example', xms_edov: true }, [], 'a@x.example', 'microsoft_verified_email'],
+    [
+      { email: 'a@x.example', xms_edov: true, preferred_username: 'b@y.example' },
+      ['y.example'],
+      'a@x.example',
+      'microsoft_verified_email',
+    ],
+    [
+      { preferred_username: ' B@X.example ' },
+      ['x.example'],
+      'b@x.example',
+      'workspace_verified_domain',
+    ],
+    [
+      { email: 'a@x.example', xms_edov: false, preferred_username: 'b@y.example' },
+      ['y.example'],
+      'b@y.example',
+      'workspace_verified_domain',
+    ],
+    [
+      { email: 'a@x.example', xms_edov: 'true' },
+      ['x.example'],
+      'a@x.example',
+      'workspace_verified_domain',
+    ],
+  ])('links %j (trusted domains %j) by %s, %s', (claims, trusted, email, via) => {
+    expect(link(claims, trusted)).toEqual({ email, via });
+  });
+
+  it.each([
+    [{ email: 'a@x.example' }, [], 'OFFICE365_EMAIL_UNVERIFIED'],
+    [{ email: 'a@x.example', xms_edov: false }, [], 'OFFICE365_EMAIL_UNVERIFIED'],
+    [{ email: 'a@x.example', xms_edov: 'true' }, [], 'OFFICE365_EMAIL_UNVERIFIED'],
+    [{ preferred_username: 'b@x.example', xms_edov: true }, [], 'OFFICE365_EMAIL_UNVERIFIED'],
+    [{ email: 'a@x.example', xms_edov: false }, ['y.example'], 'OFFICE365_EMAIL_UNVERIFIED'],
+    [{ email: 'not an email', xms_edov: true, preferred_username: 'jdoe' }, [], 'OIDC_NO_EMAIL'],
+    [{ email: 42, name: 'Nobody' }, [], 'OIDC_NO_EMAIL'],
+  ])('refuses to link %j (trusted domains %j): %s', (claims, trusted, code) => {
+    expect(() => link(claims, trusted)).toThrow(expect.objectContaining({ code }));
+  });
+
+  it.each([
+    [
+      { tid: 'T', oid: 'O' },
+      { tenantId: 't', objectId: 'o' },
+    ],
+    [{ tid: 'T' }, null],
+    [{ oid: 'O' }, null],
+    [{ tid: '', oid: ' ' }, null],
+    [{ tid: 7, oid: 'O' }, null],
+  ])('binds %j by %j', (claims, key) => {
+    const identity = office365IdentityFromClaims(claims);
+    if (key) expect(boundKeyOrThrow(identity)).toEqual(key);
+    else {
+      expect(() => boundKeyOrThrow(identity)).toThrow(
+        expect.objectContaining({ code: 'OFFICE365_IDENTITY_INCOMPLETE' }),
+      );
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { OidcFetch } from '../../src/auth/office365/oidc-fetch.js';
@@ -22,13 +22,18 @@ export const TEST_CLIENT_SECRET = 'gatehouse-test-client-secret-0123456789';
 export const TEST_REDIRECT_URI = 'http://gatehouse.test/auth/office365/callback';
 export const MICROSOFT_ORIGIN = 'https://login.microsoftonline.com';
 export const MICROSOFT_COMMON_ISSUER = `${MICROSOFT_ORIGIN}/common/v2.0`;
+/** The `tid` of every account in plain mode (a single-tenant issuer). */
+export const PLAIN_MODE_TENANT = '5c1e7a2d-9b3f-4e60-8d21-7f0a4b6c3e99';
 const FORWARDED = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'login.microsoftonline.com' };
 
 export interface TestAccountClaims {
   email?: string;
   preferred_username?: string;
   name?: string;
-  tid?: string;
+  /** Default: the home tenant (entra mode), PLAIN_MODE_TENANT (plain mode); null: no claim. */
+  tid?: string | null;
+  /** The immutable object id. Default: a new UUID per account; null: no claim. */
+  oid?: string | null;
   xms_edov?: boolean;
 }
 
@@ -161,11 +166,16 @@ export class TestOpenIdProvider {
   }
 
   addAccount(account: TestAccount): TestAccount {
+    if (account.claims.oid === undefined) account.claims.oid = randomUUID();
     this.accounts.set(account.id, account);
     return account;
   }
 
-  /** Creates an account with a unique id; `claims` as given (nothing is added but `tid`). */
+  /**
+   * Creates an account with a unique id; `claims` as given plus `tid` and `oid` (see
+   * TestAccountClaims). The claims are read at each sign-in: change them to emulate a tenant
+   * admin editing the account.
+   */
   account(claims: TestAccountClaims, homeTenant?: string): TestAccount {
     return this.addAccount({ id: `user-${randomBytes(6).toString('hex')}`, homeTenant, claims });
   }
@@ -333,7 +343,7 @@ export class TestOpenIdProvider {
       // Scope claims go into the ID token, as Microsoft does (not only into userinfo).
       conformIdTokenClaims: false,
       claims: {
-        openid: ['sub', 'tid'],
+        openid: ['sub', 'tid', 'oid'],
         email: ['email', 'xms_edov'],
         profile: ['name', 'preferred_username'],
       },
@@ -355,11 +365,14 @@ export class TestOpenIdProvider {
         if (tenant !== undefined && home !== undefined && home !== tenant) return undefined;
         return {
           accountId: id,
-          claims: () => ({
-            sub: id,
-            ...(tenant ? { tid: tenant } : {}),
-            ...account.claims,
-          }),
+          claims: () =>
+            Object.fromEntries(
+              Object.entries({
+                sub: id,
+                tid: tenant ?? PLAIN_MODE_TENANT,
+                ...account.claims,
+              }).filter(([, value]) => value !== null && value !== undefined),
+            ),
         };
       },
     });

@@ -23,16 +23,28 @@ import { LoginThrottleService } from '../login-throttle.service.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import { AuditService } from '../../workspace/audit.service.js';
-import { normalizeEmail } from '../../workspace/email.js';
+import { DomainService } from '../../workspace/domain.service.js';
+import { emailDomain } from '../../workspace/email.js';
 import type { Workspace } from '../../workspace/entities/workspace.entity.js';
 import { WorkspaceException } from '../../workspace/workspace.errors.js';
 import { WorkspaceService } from '../../workspace/workspace.service.js';
 import { AuthException } from '../auth.errors.js';
+import {
+  ExternalIdentityKey,
+  ExternalIdentityRepository,
+} from '../external-identity.repository.js';
 import { ExternalSignInService } from '../external-sign-in.service.js';
 import { safeRedirect } from '../redirect.js';
 import { SessionService } from '../session/session.service.js';
 import { assertSignInMethodEnabledOrThrow } from '../sign-in-policy.js';
 import { OIDC_FETCH, type OidcFetch } from './oidc-fetch.js';
+import {
+  boundKeyOrThrow,
+  candidateEmails,
+  linkableEmailOrThrow,
+  type Office365Identity,
+  office365IdentityFromClaims,
+} from './office365-identity.js';
 
 export const OFFICE365_FLOW_COOKIE = 'gatehouse_office365_flow';
 export const OFFICE365_FLOW_COOKIE_PATH = '/auth/office365';
@@ -64,29 +76,6 @@ export interface Office365SignIn {
   token: string;
   lifetimeEndsAt: Date;
   redirect: string;
-}
-
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
-function asString(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
-}
-
-function looksLikeEmail(value: string | undefined): value is string {
-  return value !== undefined && value.length <= 254 && EMAIL_PATTERN.test(value);
-}
-
-/**
- * The person's email from ID token claims: `email`, else `preferred_username` (the UPN, an email
- * in practice) when it looks like one. An `email` Microsoft flags as not domain-verified
- * (`xms_edov: false`) is ignored: anyone administering a tenant may type any address there.
- */
-export function emailFromClaims(claims: Record<string, unknown>): string | undefined {
-  const email = asString(claims.email);
-  if (looksLikeEmail(email) && claims.xms_edov !== false) return normalizeEmail(email);
-  const username = asString(claims.preferred_username);
-  if (looksLikeEmail(username)) return normalizeEmail(username);
-  return undefined;
 }
 
 /** True for failures to reach the provider at all (network, DNS, timeout), not its answers. */
@@ -146,6 +135,8 @@ export class Office365Service {
     private readonly sessions: SessionService,
     private readonly audit: AuditService,
     private readonly throttle: LoginThrottleService,
+    private readonly domains: DomainService,
+    private readonly identities: ExternalIdentityRepository,
   ) {
     this.flowBox = new SecretBox(config.secretKey, FLOW_COOKIE_KEY_PURPOSE);
   }
@@ -219,38 +210,75 @@ export class Office365Service {
       assertSignInMethodEnabledOrThrow(workspace.signInMethods, 'office365');
 
       const claims = await this.exchangeCode(query, flow, auditDetails);
-      const tenantId = asString(claims.tid)?.toLowerCase();
-      if (tenantId) auditDetails.tenantId = tenantId;
-      const email = emailFromClaims(claims);
-      if (email) auditDetails.email = email;
+      const identity = office365IdentityFromClaims(claims);
+      if (identity.tenantId) auditDetails.tenantId = identity.tenantId;
+      if (identity.objectId) auditDetails.objectId = identity.objectId;
+      const claimedEmail = identity.email ?? identity.preferredUsername;
+      if (claimedEmail) auditDetails.email = claimedEmail;
+      if (identity.email) auditDetails.emailDomainVerified = identity.emailDomainVerified;
       const allowed = this.config.office365.allowedTenants;
-      if (allowed.length > 0 && (!tenantId || !allowed.includes(tenantId))) {
+      if (allowed.length > 0 && (!identity.tenantId || !allowed.includes(identity.tenantId))) {
         throw new AuthException(
           'OFFICE365_TENANT_NOT_ALLOWED',
           'Your Microsoft organization is not allowed to sign in here. Please check with your administrator.',
         );
       }
-      if (!email) {
-        throw new AuthException(
-          'OIDC_NO_EMAIL',
-          'Microsoft did not share an email address for your account, so we cannot tell who you are. Please check with your administrator.',
-        );
-      }
+      const { tenantId, objectId } = boundKeyOrThrow(identity);
+      const key: ExternalIdentityKey = { provider: 'office365', tenantId, subject: objectId };
 
       // The code exchange took a round trip: decide on the workspace as it is now.
       const current = await this.workspaces.findByIdOrSlug(workspace.id);
       if (!current) throw new WorkspaceException('WORKSPACE_NOT_FOUND', 'No such workspace.');
-      const result = await this.externalSignIn.complete(
-        current,
-        { email, fullName: asString(claims.name) ?? null },
-        {
-          method: 'office365',
-          actor,
-          justInTime: false,
-          ipAddress: context.ipAddress,
-          userAgent: context.userAgent,
-        },
-      );
+      const signInContext = {
+        method: 'office365' as const,
+        actor,
+        justInTime: false,
+        ipAddress: context.ipAddress,
+        userAgent: context.userAgent,
+      };
+      const fullName = identity.name ?? null;
+      const boundUserId = await this.identities.findUserId(key);
+      let result;
+      if (boundUserId !== null) {
+        // Bound: the immutable ids decide; whatever email the token carries changes nothing.
+        auditDetails.boundUserId = boundUserId;
+        result = await this.externalSignIn.complete(
+          current,
+          { email: claimedEmail ?? '', fullName },
+          {
+            ...signInContext,
+            userId: boundUserId,
+            beforeSession: (tx) => this.identities.touchInTransaction(tx, key),
+          },
+        );
+      } else {
+        const trusted = await this.trustedDomains(current, identity);
+        const link = linkableEmailOrThrow(identity, (domain) => trusted.has(domain));
+        auditDetails.email = link.email;
+        auditDetails.linkedBy = link.via;
+        result = await this.externalSignIn.complete(
+          current,
+          { email: link.email, fullName },
+          {
+            ...signInContext,
+            beforeSession: async (tx, userId) => {
+              if (!(await this.identities.bindInTransaction(tx, key, userId))) return;
+              await this.audit.record(tx, current.id, actor, {
+                action: 'auth.identity_linked',
+                targetType: 'user',
+                targetId: userId,
+                details: {
+                  method: 'office365',
+                  tenantId,
+                  objectId,
+                  email: link.email,
+                  via: link.via,
+                },
+              });
+            },
+          },
+        );
+      }
       const session = await this.sessions.authenticate(result.token);
       if (!session) throw new Error('A session just created did not authenticate');
       return {
@@ -400,6 +428,24 @@ export class Office365Service {
         'The answer from Microsoft could not be verified. Please try signing in again.',
       );
     }
+  }
+
+  /**
+   * Domains of the token's addresses that the workspace has verified, when the deployment lists
+   * the tenants it allows (this tenant passed that check): only then does the workspace's own
+   * domain vouch for an address Microsoft did not verify.
+   */
+  private async trustedDomains(
+    workspace: Workspace,
+    identity: Office365Identity,
+  ): Promise<Set<string>> {
+    const trusted = new Set<string>();
+    if (this.config.office365.allowedTenants.length === 0) return trusted;
+    for (const email of candidateEmails(identity)) {
+      const domain = emailDomain(email);
+      if (await this.domains.isVerifiedDomainOf(workspace.id, domain)) trusted.add(domain);
+    }
+    return trusted;
   }
 
   private actor(context: Office365RequestContext): AuditActor {

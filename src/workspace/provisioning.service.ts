@@ -9,6 +9,7 @@ import { Group } from './entities/group.entity.js';
 import { Membership } from './entities/membership.entity.js';
 import { User } from './entities/user.entity.js';
 import { MemberService } from './member.service.js';
+import type { AccountFacts } from './ownership/account-authority.js';
 import { AccountOwnershipService } from './ownership/account-ownership.service.js';
 import { lockWorkspace } from './workspace-lock.js';
 import { WorkspaceException } from './workspace.errors.js';
@@ -118,16 +119,10 @@ export class ProvisioningService {
       .getOne();
     // The person being linked may hold this userName already (their email, unmanaged).
     await this.assertUserNameFree(tx, workspaceId, profile.userName, user?.id ?? null);
-    if (user?.scimWorkspaceId && user.scimWorkspaceId !== workspaceId) {
-      throw new WorkspaceException(
-        'SCIM_LINKED_ELSEWHERE',
-        `${email} is already provisioned by SCIM in another workspace; a person can be SCIM-linked to one workspace only.`,
-      );
-    }
     let nameBefore: string | null = null;
     const existingAccount = user !== null;
     if (user) {
-      this.ownership.assertMayLink(workspaceId, await this.ownership.facts(tx, user.id));
+      await this.claimScimLink(tx, workspaceId, await this.ownership.facts(tx, user.id), actor);
       nameBefore = user.fullName;
     } else {
       await this.ownership.assertMayAssignEmail(tx, workspaceId, email);
@@ -215,22 +210,13 @@ export class ProvisioningService {
     actor: AuditActor,
   ): Promise<void> {
     const membership = await this.members.findMembership(tx, workspaceId, userId);
-    const linkedTo = membership.user.scimWorkspaceId;
-    if (linkedTo && linkedTo !== workspaceId) {
-      // A hand-made member here whom another workspace's IdP manages: never take the link over.
-      throw new WorkspaceException(
-        'SCIM_LINKED_ELSEWHERE',
-        `${membership.user.email} is already provisioned by SCIM in another workspace; a person can be SCIM-linked to one workspace only.`,
-      );
-    }
-    await this.assertUserNameFree(tx, workspaceId, profile.userName, userId);
-    const email = normalizeEmail(profile.email);
     const facts = await this.ownership.facts(tx, userId);
     // A hand-made member becomes SCIM-managed by this write: the same rule as a POST that links.
-    if (!membership.scimManaged) this.ownership.assertMayLink(workspaceId, facts);
+    if (!membership.scimManaged) await this.claimScimLink(tx, workspaceId, facts, actor);
+    await this.assertUserNameFree(tx, workspaceId, profile.userName, userId);
+    const email = normalizeEmail(profile.email);
     const emailChanges = email !== membership.user.email;
-    const nameChanges =
-      profile.fullName !== null && profile.fullName !== membership.user.fullName;
+    const nameChanges = profile.fullName !== null && profile.fullName !== membership.user.fullName;
     if (emailChanges || nameChanges) {
       this.ownership.assertMayEdit(workspaceId, { ...facts, scimWorkspaceId: workspaceId });
     }
@@ -300,6 +286,45 @@ export class ProvisioningService {
         after,
       });
     }
+  }
+
+  /**
+   * This workspace's IdP is about to manage an existing account: refused without authority over
+   * it (docs/security.md), and while another workspace's IdP manages the person (one SCIM link per
+   * person) — unless this workspace verified the email's domain and that one did not: the link
+   * moves here, and the other workspace keeps its membership, managed by hand from now on.
+   */
+  private async claimScimLink(
+    tx: EntityManager,
+    workspaceId: string,
+    facts: AccountFacts,
+    actor: AuditActor,
+  ): Promise<void> {
+    const linkedTo = facts.scimWorkspaceId;
+    if (linkedTo && linkedTo !== workspaceId) {
+      if (facts.domainWorkspaceId !== workspaceId) {
+        throw new WorkspaceException(
+          'SCIM_LINKED_ELSEWHERE',
+          `${facts.email} is already provisioned by SCIM in another workspace; a person can be SCIM-linked to one workspace only.`,
+        );
+      }
+      await tx.query(
+        `UPDATE memberships SET scim_managed = false, updated_at = now()
+          WHERE workspace_id = $1 AND user_id = $2`,
+        [linkedTo, facts.userId],
+      );
+      await this.audit.record(tx, linkedTo, actor, {
+        action: 'member.scim_link_moved',
+        targetType: 'user',
+        targetId: facts.userId,
+        details: {
+          toWorkspaceId: workspaceId,
+          reason:
+            "The workspace that verified the email's domain provisions this person now; here they are managed by hand.",
+        },
+      });
+    }
+    this.ownership.assertMayLink(workspaceId, facts);
   }
 
   /** DELETE: the membership goes, with its groups and sessions; the person stays. */

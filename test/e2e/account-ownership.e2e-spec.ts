@@ -309,6 +309,45 @@ describe('account ownership: workspace A against the people of workspace B', () 
       expect(event).toMatchObject({ targetId: id, after: { fullName: 'Linked ByDomain' } });
     });
 
+    it("the workspace that verified the domain takes over another workspace's SCIM link", async () => {
+      const first = await scimWorkspace(t);
+      const owner = await scimWorkspace(t);
+      const domain = `${owner.slug}.test`;
+      const email = `moved@${domain}`;
+      // Provisioned by `first` before anyone verified the domain: `first` made the account.
+      const created = await scimAs(first).post('/Users', oktaUser(email));
+      expect(created.status).toBe(201);
+      // A workspace without the domain still cannot take the link.
+      const third = await scimWorkspace(t);
+      const refused = await scimAs(third).post('/Users', oktaUser(email));
+      expect([refused.status, refused.body.scimType]).toEqual([409, 'uniqueness']);
+
+      await verifyDomain(owner.slug, domain);
+      const linked = await scimAs(owner).post('/Users', oktaUser(email));
+      expect(linked.status).toBe(201);
+      expect(linked.body.id).toBe(created.body.id);
+      const [person] = await t.dataSource.query<Row[]>(
+        `SELECT scim_workspace_id FROM users WHERE id = $1`,
+        [created.body.id],
+      );
+      expect(person!.scim_workspace_id).toBe(owner.id);
+      expect(await membershipIn(first.id, created.body.id)).toMatchObject({
+        scim_managed: false,
+        status: 'active',
+      });
+      const [moved] = await auditOf(first.id, 'member.scim_link_moved');
+      expect(moved).toMatchObject({
+        targetId: created.body.id,
+        details: { toWorkspaceId: owner.id },
+      });
+      // `first`'s IdP can no longer change the account.
+      const put = await scimAs(first).put(
+        `/Users/${created.body.id}`,
+        oktaUser(email, { name: { givenName: 'Not', familyName: 'Yours' } }),
+      );
+      expect([put.status, put.body.scimType]).toEqual([409, 'uniqueness']);
+    });
+
     it('an admin renames a member the workspace created and that belongs to it alone', async () => {
       const email = `solo.${uniqueSlug()}@somewhere.test`;
       const id = await addMember(t, aAdmin.slug, email);

@@ -813,10 +813,23 @@ describe('SCIM Users: IdP dialects and product rules', () => {
 
   describe.each(DIALECTS)('$name: deactivation side effects', (dialect) => {
     it('empties the groups and revokes the sessions; reactivation brings no group back; DELETE removes the membership', async () => {
-      const email = uniqueEmail('sessions');
+      let email = '';
       let userId = '';
       let cookie = '';
       const ws = await scimWorkspaceAfter(dialect.provider, async (w) => {
+        // The person also belongs to another workspace: linking them needs the email's domain.
+        const domain = `${w.slug}.test`;
+        await t.http
+          .post(`/api/workspaces/${w.slug}/domains`)
+          .set('Authorization', t.internal)
+          .send({ domain })
+          .expect(201);
+        await t.http
+          .post(`/api/workspaces/${w.slug}/domains/${domain}/verify`)
+          .set('Authorization', t.internal)
+          .send({ force: true })
+          .expect(200);
+        email = `sessions.${++counter}@${domain}`;
         userId = await addMember(t, w.slug, email);
         cookie = await signIn(t, w.slug, email, PASSWORD);
       });

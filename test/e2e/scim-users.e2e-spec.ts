@@ -247,7 +247,7 @@ describe('SCIM and the admin API', () => {
   it('releases members and groups when SCIM is disabled', async () => {
     const a = await scimWorkspace(t);
     const b = await scimWorkspace(t);
-    const id = await createUser(a, 'released@acme.test');
+    const id = await createUser(a, 'released@released.test');
     const group = await t.http
       .post('/scim/v2/Groups')
       .set('Authorization', a.auth)
@@ -282,10 +282,27 @@ describe('SCIM and the admin API', () => {
       .set('Authorization', t.internal)
       .send({ role: 'admin' })
       .expect(200);
+    // Released, the person still belongs to `a` (which made their account): another workspace
+    // links them only with authority over their email (docs/security.md).
+    const refused = await t.http
+      .post('/scim/v2/Users')
+      .set('Authorization', b.auth)
+      .send(oktaUser('released@released.test'));
+    expect([refused.status, refused.body.scimType]).toEqual([409, 'uniqueness']);
+    await t.http
+      .post(`/api/workspaces/${b.slug}/domains`)
+      .set('Authorization', t.internal)
+      .send({ domain: 'released.test' })
+      .expect(201);
+    await t.http
+      .post(`/api/workspaces/${b.slug}/domains/released.test/verify`)
+      .set('Authorization', t.internal)
+      .send({ force: true })
+      .expect(200);
     await t.http
       .post('/scim/v2/Users')
       .set('Authorization', b.auth)
-      .send(oktaUser('released@acme.test'))
+      .send(oktaUser('released@released.test'))
       .expect(201);
   });
 

@@ -348,6 +348,43 @@ describe('account ownership: workspace A against the people of workspace B', () 
       expect([put.status, put.body.scimType]).toEqual([409, 'uniqueness']);
     });
 
+    it('once another workspace verified the domain, the SCIM workspace keeps the membership but not the account', async () => {
+      const first = await scimWorkspace(t);
+      const owner = await createWorkspace(t);
+      const domain = `${owner.slug}.test`;
+      const email = `managed@${domain}`;
+      const created = await scimAs(first).post('/Users', oktaUser(email));
+      expect(created.status).toBe(201);
+      await verifyDomain(owner.slug, domain);
+
+      const rename = await scimAs(first).put(
+        `/Users/${created.body.id}`,
+        oktaUser(email, { name: { givenName: 'Re', familyName: 'Named' } }),
+      );
+      expect(rename.status).toBe(403);
+      const readdress = await scimAs(first).patch(`/Users/${created.body.id}`, [
+        {
+          op: 'replace',
+          path: 'emails',
+          value: [{ value: `x@${first.slug}.test`, primary: true }],
+        },
+      ]);
+      expect(readdress.status).toBe(403);
+      const [row] = await t.dataSource.query<Row[]>(
+        `SELECT email, full_name FROM users WHERE id = $1`,
+        [created.body.id],
+      );
+      expect(row).toEqual({ email, full_name: 'Ada Lovelace' });
+      // What is the workspace's own still follows its IdP.
+      const deactivate = await scimAs(first).patch(`/Users/${created.body.id}`, [
+        { op: 'replace', path: 'active', value: false },
+      ]);
+      expect(deactivate.status).toBe(200);
+      expect(await membershipIn(first.id, created.body.id)).toMatchObject({
+        status: 'deactivated',
+      });
+    });
+
     it('an admin renames a member the workspace created and that belongs to it alone', async () => {
       const email = `solo.${uniqueSlug()}@somewhere.test`;
       const id = await addMember(t, aAdmin.slug, email);

@@ -10,6 +10,7 @@ import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/configuration.js';
 import { dataSourceOptions } from './database/data-source-options.js';
 import { HealthModule } from './health/health.module.js';
+import { MailModule } from './mail/mail.module.js';
 import { WorkspaceModule } from './workspace/workspace.module.js';
 
 export interface AppModuleOptions {
@@ -50,6 +51,7 @@ export class AppModule {
           migrationsRun: config.database.migrateOnStart,
         }),
         HealthModule,
+        MailModule,
         WorkspaceModule,
         AuthModule,
         SamlModule,

@@ -27,6 +27,29 @@ describe('loadConfig', () => {
     expect(config.internalApiTokenGenerated).toBe(true);
     expect(config.internalApiToken.length).toBeGreaterThanOrEqual(43);
     expect(config.session.secureCookie).toBe(false);
+    expect(config.mail).toEqual({
+      smtpUrl: undefined,
+      from: 'Gatehouse <no-reply@localhost>',
+      pollIntervalMs: 5000,
+      retryBaseMs: 60_000,
+      maxAttempts: 12,
+    });
+  });
+
+  it('reads the mail settings; the default sender is at the host of PUBLIC_URL', () => {
+    expect(loadConfig({ PUBLIC_URL: 'https://login.example.com' }).mail.from).toBe(
+      'Gatehouse <no-reply@login.example.com>',
+    );
+    const config = loadConfig({
+      SMTP_URL: 'smtps://mailer:s3cret@smtp.example.com:465',
+      MAIL_FROM: 'Acme Sign-in <sign-in@acme.example>',
+      MAIL_POLL_INTERVAL_MS: '250',
+    });
+    expect(config.mail).toMatchObject({
+      smtpUrl: 'smtps://mailer:s3cret@smtp.example.com:465',
+      from: 'Acme Sign-in <sign-in@acme.example>',
+      pollIntervalMs: 250,
+    });
   });
 
   it('reads every variable into the typed object', () => {
@@ -61,6 +84,10 @@ describe('loadConfig', () => {
     [{ INTERNAL_API_TOKEN: 'short' }, 'INTERNAL_API_TOKEN'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
     [{ LOGIN_MAX_FAILURES_PER_ACCOUNT: '0' }, 'LOGIN_MAX_FAILURES_PER_ACCOUNT'],
+    [{ SMTP_URL: 'http://mail.example.com' }, 'SMTP_URL'],
+    [{ MAIL_FROM: 'nobody' }, 'MAIL_FROM'],
+    [{ MAIL_FROM: 'a@b.example, c@d.example' }, 'MAIL_FROM'],
+    [{ MAIL_POLL_INTERVAL_MS: '0' }, 'MAIL_POLL_INTERVAL_MS'],
   ])('names the variable of a bad value %j', (env, variable) => {
     expect(problemsOf(env).join('\n')).toMatch(new RegExp(`^${variable}:`, 'm'));
   });
@@ -71,13 +98,14 @@ describe('loadConfig', () => {
       DATABASE_URL: 'postgres://db/gatehouse',
       INTERNAL_API_TOKEN: strongToken,
       SECRET_KEY: strongKey,
+      SMTP_URL: 'smtp://mailer:s3cret@smtp.internal:587',
     };
 
-    it('starts with real secrets and a database', () => {
+    it('starts with real secrets, a database and SMTP', () => {
       expect(problemsOf(production)).toEqual([]);
     });
 
-    it.each(['DATABASE_URL', 'INTERNAL_API_TOKEN', 'SECRET_KEY'])(
+    it.each(['DATABASE_URL', 'INTERNAL_API_TOKEN', 'SECRET_KEY', 'SMTP_URL'])(
       'refuses to start without %s',
       (name) => {
         const env: Record<string, string> = { ...production };

@@ -49,6 +49,16 @@ const environmentSchema = z.object({
     .max(30 * 86_400)
     .default(3600),
   SCIM_REQUEST_LOG_DAYS: positiveInt.max(365).default(7),
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
+  MAIL_FROM: z
+    .string()
+    .regex(/^([^<>@\r\n]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/, {
+      error: 'must be an address, e.g. Gatehouse <no-reply@example.com>',
+    })
+    .optional(),
+  MAIL_POLL_INTERVAL_MS: positiveInt.max(3_600_000).default(5000),
+  MAIL_RETRY_BASE_MS: positiveInt.max(3_600_000).default(60_000),
+  MAIL_MAX_ATTEMPTS: positiveInt.max(100).default(12),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -81,6 +91,15 @@ export interface AppConfig {
   };
   saml: { clockSkewSeconds: number; requestTtlSeconds: number };
   scim: { tokenGraceSeconds: number; requestLogDays: number };
+  mail: {
+    /** Undefined (never in production): mails go to the log and GET /api/dev/outbox. */
+    smtpUrl: string | undefined;
+    from: string;
+    pollIntervalMs: number;
+    /** First retry delay; each further attempt waits twice as long (capped at an hour). */
+    retryBaseMs: number;
+    maxAttempts: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -121,6 +140,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!e.SECRET_KEY) problems.push('SECRET_KEY: required when NODE_ENV=production');
     else if (isPlaceholder(e.SECRET_KEY))
       problems.push('SECRET_KEY: looks like a placeholder; use a random value');
+    // Invites are delivered by e-mail only: without SMTP nobody could ever accept one.
+    if (!e.SMTP_URL) problems.push('SMTP_URL: required when NODE_ENV=production');
   }
   if (production && e.OFFICE365_CLIENT_ID && !e.OFFICE365_ISSUER.startsWith('https://')) {
     problems.push('OFFICE365_ISSUER: must be an https URL when NODE_ENV=production');
@@ -177,6 +198,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     scim: {
       tokenGraceSeconds: e.SCIM_TOKEN_GRACE_SECONDS,
       requestLogDays: e.SCIM_REQUEST_LOG_DAYS,
+    },
+    mail: {
+      smtpUrl: e.SMTP_URL,
+      from: e.MAIL_FROM ?? `Gatehouse <no-reply@${new URL(publicUrl).hostname}>`,
+      pollIntervalMs: e.MAIL_POLL_INTERVAL_MS,
+      retryBaseMs: e.MAIL_RETRY_BASE_MS,
+      maxAttempts: e.MAIL_MAX_ATTEMPTS,
     },
   };
 }

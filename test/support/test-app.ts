@@ -77,13 +77,18 @@ async function provisionDatabase(): Promise<{ url: string; drop: () => Promise<v
 export interface TestAppOptions {
   /** Replaces providers before the app compiles, e.g. `(b) => b.overrideProvider(X).useValue(y)`. */
   overrides?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+  /** Another instance on that app's database (which that app drops when it closes). */
+  sameDatabaseAs?: TestApp;
 }
 
 export async function startTestApp(
   env: Record<string, string> = {},
   options: TestAppOptions = {},
 ): Promise<TestApp> {
-  const database = await provisionDatabase();
+  const shared = options.sameDatabaseAs?.config.database.url;
+  const database = shared
+    ? { url: shared, drop: () => Promise.resolve() }
+    : await provisionDatabase();
   const config = loadConfig({
     NODE_ENV: 'test',
     INTERNAL_API_TOKEN: INTERNAL_TOKEN,

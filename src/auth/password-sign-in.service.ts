@@ -43,10 +43,14 @@ export class PasswordSignInService {
     context: SignInContext,
   ): Promise<{ token: string; sessionId: string }> {
     const email = normalizeEmail(input.email);
-    await this.throttle.assertAllowed(email, context.ipAddress);
+    // Taken before anything is checked, so concurrent attempts cannot all pass a stale count.
+    await this.throttle.consume(email, context.ipAddress);
 
     const workspace = await this.workspaces.findByIdOrSlug(input.workspace);
-    if (workspace) assertSignInMethodEnabledOrThrow(workspace.signInMethods, 'password');
+    if (workspace && !workspace.signInMethods.password) {
+      await this.throttle.refund(email, context.ipAddress); // no password was checked
+      assertSignInMethodEnabledOrThrow(workspace.signInMethods, 'password');
+    }
 
     const user = await this.dataSource
       .getRepository(User)
@@ -55,16 +59,14 @@ export class PasswordSignInService {
       .where('u.email = :email', { email })
       .getOne();
     const passwordMatches = await this.passwords.verify(user?.passwordHash, input.password);
-    if (!workspace || !user || !passwordMatches) {
-      await this.throttle.recordFailure(email, context.ipAddress);
-      throw invalidCredentials();
-    }
+    if (!workspace || !user || !passwordMatches) throw invalidCredentials();
 
     const membership = await this.dataSource
       .getRepository(Membership)
       .findOneBy({ workspaceId: workspace.id, userId: user.id });
     assertMembershipActiveOrThrow(membership);
-    await this.throttle.recordSuccess(email);
+    // Signed in: this attempt gives its own point back, and only its own (never a reset).
+    await this.throttle.refund(email, context.ipAddress);
 
     return this.dataSource.transaction(async (tx) => {
       const { token, session } = await this.sessions.create(tx, {

@@ -47,6 +47,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (body.statusCode >= 500) this.logger.error(exception);
     if (response.headersSent) return;
     response.status(body.statusCode);
+    if (body.statusCode === 429 && typeof body.retryAfterSeconds === 'number') {
+      response.setHeader('Retry-After', String(body.retryAfterSeconds));
+    }
     // Sign-in routes are visited by browsers (IdP redirects and form posts): they get a page.
     if (request.path.startsWith('/auth/') && request.accepts(['json', 'html']) === 'html') {
       response.type('html').send(errorPage(body));

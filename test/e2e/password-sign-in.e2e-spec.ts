@@ -210,6 +210,7 @@ describe('password sign-in and sessions', () => {
         code: 'TOO_MANY_ATTEMPTS',
         retryAfterSeconds: expect.any(Number),
       });
+      expect(blocked.headers['retry-after']).toBe(String(blocked.body.retryAfterSeconds));
       // Another account from the same address is not affected.
       const other = await createWorkspace(t);
       await login({ workspace: other.slug, email: other.adminEmail, password: PASSWORD }).expect(

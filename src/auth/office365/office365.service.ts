@@ -192,7 +192,8 @@ export class Office365Service {
     context: Office365RequestContext,
   ): Promise<Office365SignIn> {
     this.assertConfigured();
-    await this.throttle.assertIpAllowed(context.ipAddress);
+    // Taken before anything is checked; a sign-in gives it back (a refusal keeps it).
+    await this.throttle.consumeIp(context.ipAddress);
     const flow = flowCookie ? this.open(flowCookie) : null;
     if (!flow) {
       throw new AuthException(
@@ -279,6 +280,7 @@ export class Office365Service {
           },
         );
       }
+      await this.throttle.refundIp(context.ipAddress);
       const session = await this.sessions.authenticate(result.token);
       if (!session) throw new Error('A session just created did not authenticate');
       return {
@@ -287,7 +289,6 @@ export class Office365Service {
         redirect: safeRedirect(flow.redirect, this.config.http.frontendUrl),
       };
     } catch (error) {
-      await this.throttle.recordIpFailure(context.ipAddress);
       await this.recordFailure(workspace, actor, error, auditDetails);
       throw error;
     }

@@ -181,7 +181,8 @@ export class SamlSignInService {
     token: string,
   ): Promise<ExternalSignInResult & { redirectTo: string | undefined }> {
     const ip = request.ip ?? 'unknown';
-    await this.throttle.assertIpAllowed(ip);
+    // Taken before anything is checked; a sign-in gives it back (a refusal keeps it).
+    await this.throttle.consumeIp(ip);
     const { provider, workspace } = await this.findProvider(token);
     const actor: AuditActor = {
       channel: 'saml',
@@ -218,10 +219,10 @@ export class SamlSignInService {
         ipAddress: request.ip,
         userAgent: request.headers['user-agent'],
       });
+      await this.throttle.refundIp(ip);
       const relayState = typeof body.RelayState === 'string' ? body.RelayState : undefined;
       return { ...result, redirectTo: relayState };
     } catch (error) {
-      await this.throttle.recordIpFailure(ip);
       await this.recordFailure(workspace, actor, error, email);
       throw error;
     }

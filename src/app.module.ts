@@ -9,6 +9,7 @@ import { ApiExceptionFilter } from './common/api-exception.filter.js';
 import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/configuration.js';
 import { dataSourceOptions } from './database/data-source-options.js';
+import { connectionFailure } from './database/connection-failure.js';
 import { HealthModule } from './health/health.module.js';
 import { MailModule } from './mail/mail.module.js';
 import { WorkspaceModule } from './workspace/workspace.module.js';
@@ -47,8 +48,18 @@ export class AppModule {
           },
         }),
         TypeOrmModule.forRoot({
-          ...dataSourceOptions(databaseUrl, config.database.poolSize),
+          // No session timeouts on the embedded database: local, one connection, a wait is a queue.
+          ...dataSourceOptions(
+            databaseUrl,
+            config.database.poolSize,
+            config.database.url ? config.database : undefined,
+          ),
           migrationsRun: config.database.migrateOnStart,
+          // main.ts has checked the connection already; retry only what may heal, and briefly
+          // (the default is 10 attempts 3 s apart, and a failed migration was retried too).
+          retryAttempts: 2,
+          retryDelay: 1000,
+          toRetry: (error: unknown) => connectionFailure(error)?.transient === true,
         }),
         HealthModule,
         MailModule,

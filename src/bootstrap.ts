@@ -3,14 +3,20 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
+import { limitRequestHeads, requestHeadLimit } from './common/request-head-limit.js';
+import { REQUEST_LIMITS } from './common/request-limits.js';
+import { requestValuesGuard } from './common/request-values.middleware.js';
 import { createValidationPipe } from './common/validation.js';
 import { allowedOrigins, type AppConfig } from './config/configuration.js';
+import { isScimPath, SCIM_VALUE_LIMITS, scimMembersLimit } from './scim/scim-limits.js';
 import type { NextFunction, Request, Response } from 'express';
 
 /** Everything an app needs beyond its modules; shared by main.ts and the e2e tests. */
 export function configureApp(app: NestExpressApplication, config: AppConfig): INestApplication {
   app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
+  limitRequestHeads(app.getHttpServer());
+  app.use(requestHeadLimit);
   // Security headers; the API serves no HTML but the /docs UI, which needs its inline assets.
   const apiHeaders = helmet();
   const docsHeaders = helmet({ contentSecurityPolicy: false });
@@ -21,8 +27,17 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): IN
   app.enableCors({ origin: allowedOrigins(config), credentials: true });
   app.use(cookieParser());
   // SAML responses and metadata, and SCIM pushes of large groups, outgrow the 100 kB default.
-  app.useBodyParser('json', { type: ['application/json', 'application/scim+json'], limit: '5mb' });
-  app.useBodyParser('urlencoded', { extended: false, limit: '2mb' });
+  app.useBodyParser('json', {
+    type: ['application/json', 'application/scim+json'],
+    limit: REQUEST_LIMITS.jsonBodyBytes,
+  });
+  app.useBodyParser('urlencoded', { extended: false, limit: REQUEST_LIMITS.formBodyBytes });
+  app.use(
+    requestValuesGuard((request) =>
+      isScimPath(request.path) ? SCIM_VALUE_LIMITS : { maxDepth: REQUEST_LIMITS.jsonDepth },
+    ),
+  );
+  app.use('/scim/v2', scimMembersLimit);
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
 

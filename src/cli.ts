@@ -2,6 +2,10 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { ConfigError, loadConfig } from './config/configuration.js';
 import { dataSourceOptions } from './database/data-source-options.js';
+import {
+  checkDatabaseConnection,
+  DatabaseUnreachableError,
+} from './database/database-connection-check.js';
 import { startEmbeddedPostgres } from './database/embedded-postgres.js';
 
 const USAGE = `Usage: gatehouse-cli <command>
@@ -11,6 +15,7 @@ const USAGE = `Usage: gatehouse-cli <command>
 
 async function withDataSource<T>(work: (dataSource: DataSource) => Promise<T>): Promise<T> {
   const config = loadConfig();
+  if (config.database.url) await checkDatabaseConnection(config.database.url);
   const embedded = config.database.url
     ? undefined
     : await startEmbeddedPostgres(config.database.dataDir);
@@ -55,7 +60,11 @@ async function main(command: string | undefined): Promise<number> {
 main(process.argv[2]).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : error);
+    console.error(
+      error instanceof ConfigError || error instanceof DatabaseUnreachableError
+        ? error.message
+        : error,
+    );
     process.exit(1);
   },
 );

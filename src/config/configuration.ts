@@ -15,8 +15,12 @@ const environmentSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   FRONTEND_URL: z.url({ protocol: /^https?$/ }).optional(),
-  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// (or postgresql://) URL' })
+    .optional(),
   DATABASE_POOL_SIZE: positiveInt.max(200).default(10),
+  DATABASE_CONNECT_TIMEOUT_MS: positiveInt.max(60_000).default(3000),
+  DATABASE_STATEMENT_TIMEOUT_MS: positiveInt.max(3_600_000).default(15_000),
   DATA_DIR: z.string().min(1).default('./data'),
   MIGRATE_ON_START: booleanFromEnv.default(true),
   INTERNAL_API_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -72,6 +76,10 @@ export interface AppConfig {
     poolSize: number;
     dataDir: string;
     migrateOnStart: boolean;
+    /** How long a request waits for a connection (new, or free in the pool) before a 503. */
+    connectTimeoutMs: number;
+    /** PostgreSQL's statement_timeout for the app's sessions (not for migrations). */
+    statementTimeoutMs: number;
   };
   internalApiToken: string;
   /** True when the token was generated at start (development only) and must be shown once. */
@@ -167,6 +175,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       poolSize: e.DATABASE_URL ? e.DATABASE_POOL_SIZE : 1,
       dataDir: e.DATA_DIR,
       migrateOnStart: e.MIGRATE_ON_START,
+      connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     },
     internalApiToken: e.INTERNAL_API_TOKEN ?? randomBytes(32).toString('base64url'),
     internalApiTokenGenerated,

@@ -25,7 +25,17 @@ export const entities = [
   ScimConnection,
 ];
 
-export function dataSourceOptions(url: string, poolSize: number): DataSourceOptions {
+/** Timeouts of the service's own sessions, so a lost or stuck database costs seconds, not minutes. */
+export interface SessionTimeouts {
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+}
+
+export function dataSourceOptions(
+  url: string,
+  poolSize: number,
+  timeouts?: SessionTimeouts,
+): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -37,11 +47,17 @@ export function dataSourceOptions(url: string, poolSize: number): DataSourceOpti
     invalidWhereValuesBehavior: { null: 'throw', undefined: 'throw' },
     extra: {
       max: poolSize,
-      connectionTimeoutMillis: 10_000,
+      connectionTimeoutMillis: timeouts?.connectTimeoutMs ?? 10_000,
       // The embedded database is one backend session behind its socket: a new connection would
       // find the named prepared statements of the old one (rate-limiter-flexible's) and fail.
       // So its single connection is kept instead of being closed when idle.
       ...(poolSize === 1 && { idleTimeoutMillis: 0 }),
+      ...(timeouts && {
+        keepAlive: true,
+        statement_timeout: timeouts.statementTimeoutMs,
+        // A server that stops answering (a network partition sends no reset) fails the query too.
+        query_timeout: timeouts.statementTimeoutMs + 2000,
+      }),
     },
   };
 }

@@ -1,14 +1,15 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { AppException } from '../common/app-exception.js';
-import { ScimError } from './scim-error.js';
+import { isScimPlainStatus, ScimError } from './scim-error.js';
 
-/** Workspace rules as SCIM sees them: conflicts are `uniqueness`, missing things 404. */
+/**
+ * Workspace and request rules as SCIM sees them: conflicts are `uniqueness`, refused values
+ * `invalidValue`; other statuses (404, 405, 413, 431...) keep theirs.
+ */
 function fromAppException(error: AppException): ScimError {
   if (error.status === 409) return ScimError.of('uniqueness', error.message);
-  if (error.status === 404) return ScimError.status(404, error.message);
-  if (error.status === 401) return ScimError.status(401, error.message);
-  if (error.status === 403) return ScimError.status(403, error.message);
+  if (isScimPlainStatus(error.status)) return ScimError.status(error.status, error.message);
   return ScimError.of('invalidValue', error.message);
 }
 

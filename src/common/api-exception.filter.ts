@@ -1,7 +1,16 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  Logger,
+  NotFoundException,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { toScimError } from '../scim/scim-exception.filter.js';
-import { AppException } from './app-exception.js';
+import { isScimPath } from '../scim/scim-limits.js';
+import { allowedMethods } from './allowed-methods.js';
+import { AppException, CommonException } from './app-exception.js';
 
 export interface ApiErrorBody {
   statusCode: number;
@@ -31,7 +40,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const response = http.getResponse<Response>();
     const request = http.getRequest<Request>();
-    if (request.path.startsWith('/scim/v2')) {
+    exception = this.methodNotAllowed(exception, request, response) ?? exception;
+    if (isScimPath(request.path)) {
       // Before a SCIM controller runs (bad JSON, unknown route): still the SCIM error schema.
       const error = toScimError(exception);
       if (error.status >= 500) this.logger.error(exception);
@@ -56,6 +66,21 @@ export class ApiExceptionFilter implements ExceptionFilter {
     } else {
       response.json(body);
     }
+  }
+
+  /**
+   * No route took the request (Nest's 404), yet routes exist for its path with other methods:
+   * 405 with `Allow`, as RFC 9110 §15.5.6 asks. A 404 for a method the path has is a real one.
+   */
+  private methodNotAllowed(exception: unknown, request: Request, response: Response) {
+    if (!(exception instanceof NotFoundException)) return undefined;
+    const allowed = allowedMethods(request.app, request.path);
+    if (allowed.length === 0 || allowed.includes(request.method)) return undefined;
+    if (!response.headersSent) response.setHeader('Allow', allowed.join(', '));
+    return new CommonException(
+      'METHOD_NOT_ALLOWED',
+      `${request.method} is not supported here; use ${allowed.join(', ')}.`,
+    );
   }
 
   toBody(exception: unknown): ApiErrorBody {

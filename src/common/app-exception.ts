@@ -16,11 +16,17 @@ export abstract class AppException extends Error {
   }
 }
 
-/** Errors that belong to no single module: access and validation. */
+/** Errors that belong to no single module: access, validation and request limits. */
 export const CommonErrorStatus = {
   VALIDATION_FAILED: 400,
+  INVALID_CHARACTERS: 400,
+  NESTED_TOO_DEEP: 400,
+  VALUE_TOO_LONG: 400,
+  TOO_MANY_ATTRIBUTES: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
+  METHOD_NOT_ALLOWED: 405,
+  HEADERS_TOO_LARGE: 431,
 } as const satisfies Record<string, number>;
 export type CommonErrorCode = keyof typeof CommonErrorStatus;
 

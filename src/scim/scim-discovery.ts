@@ -11,6 +11,7 @@ import {
   USER_ATTRIBUTES,
   USER_SCHEMA,
 } from './scim-schemas.js';
+import { SCIM_LIMITS } from './scim-limits.js';
 
 /** RFC 7643 §5: exactly what this server supports. */
 export function serviceProviderConfig(baseUrl: string) {
@@ -18,7 +19,8 @@ export function serviceProviderConfig(baseUrl: string) {
     schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'],
     documentationUri: `${baseUrl.replace(/\/scim\/v2$/, '')}/docs`,
     patch: { supported: true },
-    bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
+    // No bulk endpoint; maxPayloadSize is the only place RFC 7643 §5 has for the body limit.
+    bulk: { supported: false, maxOperations: 0, maxPayloadSize: SCIM_LIMITS.maxPayloadBytes },
     filter: { supported: true, maxResults: MAX_PAGE_SIZE },
     changePassword: { supported: false },
     sort: { supported: true },

@@ -18,6 +18,16 @@ export const SCIM_TYPE_STATUS = {
 } as const satisfies Record<string, number>;
 export type ScimType = keyof typeof SCIM_TYPE_STATUS;
 
+/** Statuses a SCIM error may carry without a scimType. */
+export const SCIM_PLAIN_STATUSES = [
+  401, 403, 404, 405, 412, 413, 415, 429, 431, 500, 501, 503,
+] as const;
+export type ScimErrorStatus = (typeof SCIM_PLAIN_STATUSES)[number];
+
+export function isScimPlainStatus(status: number): status is ScimErrorStatus {
+  return (SCIM_PLAIN_STATUSES as readonly number[]).includes(status);
+}
+
 export interface ScimErrorBody {
   schemas: [typeof SCIM_ERROR_SCHEMA];
   status: string;
@@ -43,8 +53,8 @@ export class ScimError extends Error {
     return new ScimError(SCIM_TYPE_STATUS[scimType], scimType, detail);
   }
 
-  /** An error without a scimType: 401, 403, 404, 412, 413, 500, 501... */
-  static status(status: 401 | 403 | 404 | 405 | 412 | 413 | 415 | 500 | 501, detail: string) {
+  /** An error without a scimType: 401, 403, 404, 405, 412, 413, 431, 500, 501... */
+  static status(status: ScimErrorStatus, detail: string) {
     return new ScimError(status, undefined, detail);
   }
 

@@ -1,4 +1,4 @@
-import { Injectable, NestMiddleware } from '@nestjs/common';
+import { Injectable, Logger, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Response } from 'express';
 import { ScimConnectionService } from './connection/scim-connection.service.js';
 import { ScimRequestLog } from './log/scim-request-log.service.js';
@@ -12,6 +12,7 @@ function hasEntraFlag(request: ScimRequest): boolean {
 /** Logs every authenticated SCIM request once its response is sent (never failing it). */
 @Injectable()
 export class ScimRequestLogMiddleware implements NestMiddleware {
+  private readonly logger = new Logger(ScimRequestLogMiddleware.name);
   private readonly lastNoted = new Map<string, number>();
   /** Workspaces this process saw speak Entra's legacy dialect since their last flagged request. */
   private readonly legacySeen = new Set<string>();
@@ -49,7 +50,11 @@ export class ScimRequestLogMiddleware implements NestMiddleware {
         else if (entraFlagged) this.legacySeen.delete(workspaceId);
         void this.connections
           .noteRequest(workspaceId, { legacy: entraLegacy, flagged: entraFlagged })
-          .catch(() => undefined);
+          .catch((error: unknown) =>
+            this.logger.warn(
+              `Could not note the last SCIM request of workspace ${workspaceId}: ${String(error)}`,
+            ),
+          );
       }
     });
     next();

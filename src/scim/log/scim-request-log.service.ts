@@ -48,19 +48,30 @@ export function redactBody(body: unknown): unknown {
 
 /**
  * The per-workspace SCIM request log admins read to see what their IdP did, kept for
- * SCIM_REQUEST_LOG_DAYS. Writing it never fails a SCIM request.
+ * SCIM_REQUEST_LOG_DAYS. Writing it never fails a SCIM request; a write that fails is counted
+ * and logged with its cause, so a log with holes never passes for a complete one.
  */
 @Injectable()
 export class ScimRequestLog {
   private readonly logger = new Logger(ScimRequestLog.name);
   private lastPrune = 0;
+  private lostTotal = 0;
+  private readonly lostByWorkspace = new Map<string, number>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** Requests this process could not record: of one workspace, or of all. */
+  lostWrites(workspaceId?: string): number {
+    return workspaceId === undefined
+      ? this.lostTotal
+      : (this.lostByWorkspace.get(workspaceId) ?? 0);
+  }
+
   async record(entry: ScimRequestEntry): Promise<void> {
+    const path = entry.path.slice(0, 2048);
     try {
       await this.dataSource.query(
         `INSERT INTO scim_requests
@@ -69,7 +80,7 @@ export class ScimRequestLog {
         [
           entry.workspaceId,
           entry.method,
-          entry.path.slice(0, 2048),
+          path,
           entry.status,
           Math.round(entry.durationMs),
           entry.userAgent?.slice(0, 512) ?? null,
@@ -77,15 +88,31 @@ export class ScimRequestLog {
           JSON.stringify(redactBody(entry.body)),
         ],
       );
-      if (Date.now() - this.lastPrune > 60_000) {
-        this.lastPrune = Date.now();
-        await this.dataSource.query(
-          `DELETE FROM scim_requests WHERE created_at < now() - make_interval(days => $1)`,
-          [this.config.scim.requestLogDays],
-        );
-      }
     } catch (error) {
-      this.logger.error(error);
+      this.lostTotal++;
+      this.lostByWorkspace.set(entry.workspaceId, this.lostWrites(entry.workspaceId) + 1);
+      this.logger.error(
+        `SCIM request log write failed, ${entry.method} ${path} -> ${entry.status} of workspace ` +
+          `${entry.workspaceId} not recorded (${this.lostTotal} lost since start): ` +
+          `${error instanceof Error ? error.message : String(error)}`,
+      );
+      return;
+    }
+    await this.prune();
+  }
+
+  private async prune(): Promise<void> {
+    if (Date.now() - this.lastPrune <= 60_000) return;
+    this.lastPrune = Date.now();
+    try {
+      await this.dataSource.query(
+        `DELETE FROM scim_requests WHERE created_at < now() - make_interval(days => $1)`,
+        [this.config.scim.requestLogDays],
+      );
+    } catch (error) {
+      this.logger.error(
+        `SCIM request log pruning failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 

@@ -34,12 +34,16 @@ export class MailDeliveryService implements OnApplicationBootstrap, OnModuleDest
   private stopped = true;
   /** Passes run one after another; this is the latest one queued. */
   private passes: Promise<number> = Promise.resolve(0);
+  /** Bodies stay readable only where GET /api/dev/outbox shows them: without SMTP. */
+  private readonly eraseBodies: boolean;
 
   constructor(
     private readonly outbox: MailOutboxRepository,
     private readonly transport: MailTransport,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.eraseBodies = config.mail.smtpUrl !== undefined;
+  }
 
   onApplicationBootstrap(): void {
     this.stopped = false;
@@ -108,7 +112,7 @@ export class MailDeliveryService implements OnApplicationBootstrap, OnModuleDest
       const reason = describe(error);
       const { maxAttempts, retryBaseMs } = this.config.mail;
       if (mail.attempts >= maxAttempts) {
-        await this.outbox.markFailed(mail, reason);
+        await this.outbox.markFailed(mail, reason, this.eraseBodies);
         this.logger.error(
           `Mail ${mail.id} to ${mail.to} failed after ${mail.attempts} attempts; giving up: ${reason}`,
         );
@@ -118,7 +122,7 @@ export class MailDeliveryService implements OnApplicationBootstrap, OnModuleDest
       }
       return;
     }
-    await this.outbox.markSent(mail);
+    await this.outbox.markSent(mail, this.eraseBodies);
   }
 }
 

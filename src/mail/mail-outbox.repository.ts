@@ -39,6 +39,9 @@ export interface OutboxMailView {
 }
 
 const MAX_ERROR_LENGTH = 1000;
+/** SET clause blanking the body when parameter $3 is true. */
+const ERASE_BODY = `text_body = CASE WHEN $3::boolean THEN '' ELSE text_body END,
+  html_body = CASE WHEN $3::boolean THEN NULL ELSE html_body END`;
 
 /** The SQL of the mail outbox. */
 @Injectable()
@@ -79,12 +82,16 @@ export class MailOutboxRepository {
     return claimed;
   }
 
-  /** The updates below apply only to the attempt that claimed the mail, not to a later one. */
-  async markSent(mail: ClaimedMail): Promise<void> {
+  /**
+   * The updates below apply only to the attempt that claimed the mail, not to a later one.
+   * `eraseBody` blanks the body of a mail that will not be sent again: an invite link is a
+   * credential, kept in the database only while it may still be needed.
+   */
+  async markSent(mail: ClaimedMail, eraseBody: boolean): Promise<void> {
     await this.dataSource.query(
-      `UPDATE mail_outbox SET status = 'sent', sent_at = now(), last_error = NULL
+      `UPDATE mail_outbox SET status = 'sent', sent_at = now(), last_error = NULL, ${ERASE_BODY}
        WHERE id = $1 AND attempts = $2 AND status = 'pending'`,
-      [mail.id, mail.attempts],
+      [mail.id, mail.attempts, eraseBody],
     );
   }
 
@@ -96,11 +103,11 @@ export class MailOutboxRepository {
     );
   }
 
-  async markFailed(mail: ClaimedMail, error: string): Promise<void> {
+  async markFailed(mail: ClaimedMail, error: string, eraseBody: boolean): Promise<void> {
     await this.dataSource.query(
-      `UPDATE mail_outbox SET status = 'failed', last_error = $3
+      `UPDATE mail_outbox SET status = 'failed', last_error = $4, ${ERASE_BODY}
        WHERE id = $1 AND attempts = $2 AND status = 'pending'`,
-      [mail.id, mail.attempts, error.slice(0, MAX_ERROR_LENGTH)],
+      [mail.id, mail.attempts, eraseBody, error.slice(0, MAX_ERROR_LENGTH)],
     );
   }
 

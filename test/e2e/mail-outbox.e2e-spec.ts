@@ -49,6 +49,14 @@ async function rowTo(t: TestApp, to: string): Promise<OutboxRow> {
   return row;
 }
 
+async function bodyTo(t: TestApp, to: string) {
+  const [row] = await t.dataSource.query(
+    `SELECT text_body, html_body FROM mail_outbox WHERE recipient = $1`,
+    [to],
+  );
+  return row;
+}
+
 /** Polls the database until `done` holds (the delivery loop works in the background). */
 async function until(done: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -98,6 +106,8 @@ describe('mail outbox over SMTP', () => {
       last_error: null,
       sent_at: expect.any(Date),
     });
+    // The link in a sent mail is a credential: its body is not kept.
+    expect(await bodyTo(t, to)).toEqual({ text_body: '', html_body: null });
   });
 
   it('never sends a mail enqueued in a transaction that rolled back', async () => {
@@ -168,10 +178,11 @@ describe('mail outbox retries', () => {
       last_error: expect.stringMatching(/ECONNREFUSED/),
       sent_at: null,
     });
+    expect(await bodyTo(t, to)).toEqual({ text_body: `Text for ${to}`, html_body: null });
 
     const smtp = await smtpServer({ port });
     const mail = await smtp.waitForMail(to, 10_000);
-    expect(mail.subject).toBe(`Hello ${to}`);
+    expect(mail).toMatchObject({ subject: `Hello ${to}`, text: `Text for ${to}` });
     await until(async () => (await rowTo(t, to)).status === 'sent');
     expect((await rowTo(t, to)).last_error).toBeNull();
     expect(smtp.received).toHaveLength(1);
@@ -213,6 +224,7 @@ describe('mail outbox retries', () => {
       last_error: expect.stringMatching(/535/),
       sent_at: null,
     });
+    expect(await bodyTo(t, to)).toEqual({ text_body: '', html_body: null });
     // A failed mail is not claimed again.
     await t.app.get(MailDeliveryService).deliverDue();
     expect((await rowTo(t, to)).attempts).toBe(3);

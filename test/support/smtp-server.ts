@@ -74,7 +74,8 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
             to: addresses(parsed.to),
             envelopeTo: session.envelope.rcptTo.map((r) => r.address),
             subject: parsed.subject ?? '',
-            text: parsed.text ?? '',
+            // A text-only message ends with a line break the sender did not write.
+            text: (parsed.text ?? '').replace(/\n$/, ''),
             html: parsed.html || null,
             user: typeof session.user === 'string' ? session.user : undefined,
           });

@@ -1,11 +1,12 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiConsumes, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsString, MaxLength, MinLength } from 'class-validator';
 import type { Request, Response } from 'express';
 import { Public } from '../common/access.decorator.js';
 import { PASSWORD_MAX_LENGTH } from '../common/password-hasher.js';
 import { AuthException } from './auth.errors.js';
 import { PasswordSignInService } from './password-sign-in.service.js';
+import { SameOriginJson } from './same-origin-json.guard.js';
 import { SessionCookie } from './session/session-cookie.js';
 import { ActiveSession, SessionService } from './session/session.service.js';
 
@@ -55,6 +56,8 @@ export class AuthController {
   @Post('password/login')
   @HttpCode(200)
   @Public()
+  @SameOriginJson('required')
+  @ApiConsumes('application/json')
   async passwordLogin(
     @Body() body: PasswordLoginDto,
     @Req() request: Request,
@@ -79,6 +82,7 @@ export class AuthController {
   @Post('logout')
   @HttpCode(204)
   @Public()
+  @SameOriginJson('optional')
   async logout(@Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const token = this.cookie.read(request);
     const session = token ? await this.sessions.authenticate(token) : null;

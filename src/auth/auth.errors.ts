@@ -11,6 +11,10 @@ export const AuthErrorStatus = {
   INVALID_CREDENTIALS: 401,
   TOO_MANY_ATTEMPTS: 429,
   NOT_SIGNED_IN: 401,
+  // Login CSRF: sign-in and sign-out take JSON only (a cross-site form cannot send it without a
+  // CORS preflight) and only from our own origins.
+  CROSS_ORIGIN_REQUEST: 403,
+  JSON_REQUIRED: 415,
   // Office365 (OpenID Connect). Not configured = the deployment has no such route: 404, not a
   // transient 503 (retrying will not help); an unreachable Microsoft is the 503.
   OFFICE365_NOT_CONFIGURED: 404,

@@ -9,9 +9,17 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * without an Origin header is not a browser's cross-origin request.
  */
 export function assertSameOriginWrite(request: Request, allowedOrigins: readonly string[]): void {
-  if (SAFE_METHODS.has(request.method)) return;
-  const origin = request.headers.origin;
-  if (origin !== undefined && !allowedOrigins.includes(origin)) {
-    throw new CommonException('FORBIDDEN', `Requests from ${origin} may not use this session.`);
+  if (!isSameOriginWrite(request, allowedOrigins)) {
+    throw new CommonException(
+      'FORBIDDEN',
+      `Requests from ${request.headers.origin} may not use this session.`,
+    );
   }
+}
+
+/** The rule of assertSameOriginWrite, for callers that refuse with their own error. */
+export function isSameOriginWrite(request: Request, allowedOrigins: readonly string[]): boolean {
+  if (SAFE_METHODS.has(request.method)) return true;
+  const origin = request.headers.origin;
+  return origin === undefined || allowedOrigins.includes(origin);
 }

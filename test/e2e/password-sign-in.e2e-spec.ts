@@ -257,6 +257,143 @@ describe('password sign-in and sessions', () => {
     });
   });
 
+  describe('login CSRF: JSON only, from our own origins', () => {
+    const SELF = 'http://gatehouse.test'; // PUBLIC_URL's origin
+    const EVIL = 'https://evil.test';
+
+    function sessionCookieOf(res: { headers: Record<string, unknown> }): string[] {
+      const cookies = (res.headers['set-cookie'] as string[] | undefined) ?? [];
+      return cookies.filter((c) => c.startsWith('gatehouse_session='));
+    }
+
+    async function sessionsOf(userId: string): Promise<number> {
+      const rows: { n: number }[] = await t.dataSource.query(
+        `SELECT count(*)::int AS n FROM sessions WHERE user_id = $1 AND revoked_at IS NULL`,
+        [userId],
+      );
+      return rows[0]!.n;
+    }
+
+    it('refuses a cross-site form that would sign the victim in as the attacker', async () => {
+      const attacker = await createWorkspace(t);
+      const form = `workspace=${attacker.slug}&email=${encodeURIComponent(attacker.adminEmail)}&password=${encodeURIComponent(PASSWORD)}`;
+      const res = await t.http
+        .post('/auth/password/login')
+        .set('Origin', EVIL)
+        .type('form')
+        .send(form);
+      expect({ status: res.status, code: res.body.code }).toEqual({
+        status: 403,
+        code: 'CROSS_ORIGIN_REQUEST',
+      });
+      expect(sessionCookieOf(res)).toEqual([]);
+      // Without an Origin (an old browser, a proxy that strips it) the form is still refused.
+      const noOrigin = await t.http.post('/auth/password/login').type('form').send(form);
+      expect({ status: noOrigin.status, code: noOrigin.body.code }).toEqual({
+        status: 415,
+        code: 'JSON_REQUIRED',
+      });
+      expect(sessionCookieOf(noOrigin)).toEqual([]);
+      expect(await sessionsOf(attacker.adminId)).toBe(0);
+    });
+
+    it('refuses a JSON-looking text/plain or multipart body, whatever the origin', async () => {
+      const ws = await createWorkspace(t);
+      const json = JSON.stringify({ workspace: ws.slug, email: ws.adminEmail, password: PASSWORD });
+      for (const origin of [EVIL, SELF, undefined]) {
+        const text = t.http.post('/auth/password/login').set('Content-Type', 'text/plain');
+        if (origin) text.set('Origin', origin);
+        const res = await text.send(json);
+        expect({ status: res.status, code: res.body.code }).toEqual(
+          origin === EVIL
+            ? { status: 403, code: 'CROSS_ORIGIN_REQUEST' }
+            : { status: 415, code: 'JSON_REQUIRED' },
+        );
+        expect(sessionCookieOf(res)).toEqual([]);
+      }
+      const multipart = await t.http
+        .post('/auth/password/login')
+        .field('workspace', ws.slug)
+        .field('email', ws.adminEmail)
+        .field('password', PASSWORD);
+      expect({ status: multipart.status, code: multipart.body.code }).toEqual({
+        status: 415,
+        code: 'JSON_REQUIRED',
+      });
+      const empty = await t.http.post('/auth/password/login');
+      expect(empty.body.code).toBe('JSON_REQUIRED');
+      expect(await sessionsOf(ws.adminId)).toBe(0);
+    });
+
+    it('refuses JSON from a foreign origin (another site, or another origin of this one)', async () => {
+      const ws = await createWorkspace(t);
+      for (const origin of [EVIL, 'http://other.gatehouse.test', 'null']) {
+        const res = await t.http
+          .post('/auth/password/login')
+          .set('Origin', origin)
+          .send({ workspace: ws.slug, email: ws.adminEmail, password: PASSWORD });
+        expect({ status: res.status, code: res.body.code }).toEqual({
+          status: 403,
+          code: 'CROSS_ORIGIN_REQUEST',
+        });
+        expect(sessionCookieOf(res)).toEqual([]);
+      }
+      expect(await sessionsOf(ws.adminId)).toBe(0);
+    });
+
+    it('signs in with JSON from our own origin, or from no browser page at all', async () => {
+      const ws = await createWorkspace(t);
+      const body = { workspace: ws.slug, email: ws.adminEmail, password: PASSWORD };
+      const same = await t.http
+        .post('/auth/password/login')
+        .set('Origin', SELF)
+        .set('Content-Type', 'application/json; charset=utf-8')
+        .send(JSON.stringify(body))
+        .expect(200);
+      expect(sessionCookieOf(same)).toHaveLength(1);
+      await t.http.post('/auth/password/login').send(body).expect(200);
+      expect(await sessionsOf(ws.adminId)).toBe(2);
+    });
+
+    it('does not sign out from a foreign origin or with a form body', async () => {
+      const ws = await createWorkspace(t);
+      const cookie = await signIn(t, ws.slug, ws.adminEmail);
+      const foreign = await t.http.post('/auth/logout').set('Cookie', cookie).set('Origin', EVIL);
+      expect({ status: foreign.status, code: foreign.body.code }).toEqual({
+        status: 403,
+        code: 'CROSS_ORIGIN_REQUEST',
+      });
+      for (const [type, body] of [
+        ['application/x-www-form-urlencoded', 'a=b'],
+        ['application/x-www-form-urlencoded', ''],
+        ['text/plain', '{}'],
+      ] as const) {
+        const res = await t.http
+          .post('/auth/logout')
+          .set('Cookie', cookie)
+          .set('Content-Type', type)
+          .send(body);
+        expect({ status: res.status, code: res.body.code }).toEqual({
+          status: 415,
+          code: 'JSON_REQUIRED',
+        });
+      }
+      for (const res of [foreign]) expect(sessionCookieOf(res)).toEqual([]);
+      await t.http.get('/auth/session').set('Cookie', cookie).expect(200);
+      expect(await sessionsOf(ws.adminId)).toBe(1);
+    });
+
+    it('signs out from our own origin with no body or a JSON one', async () => {
+      const ws = await createWorkspace(t);
+      const first = await signIn(t, ws.slug, ws.adminEmail);
+      await t.http.post('/auth/logout').set('Cookie', first).set('Origin', SELF).expect(204);
+      await t.http.get('/auth/session').set('Cookie', first).expect(401);
+      const second = await signIn(t, ws.slug, ws.adminEmail);
+      await t.http.post('/auth/logout').set('Cookie', second).send({}).expect(204);
+      await t.http.get('/auth/session').set('Cookie', second).expect(401);
+    });
+  });
+
   describe('session lifetime', () => {
     async function ageSession(userId: string, seconds: number) {
       await t.dataSource.query(

@@ -39,7 +39,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): IN
   );
   app.use('/scim/v2', scimMembersLimit);
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks();
+  // No app.enableShutdownHooks(): main.ts handles signals (Nest's would also stop on SIGUSR2).
 
   const document = SwaggerModule.createDocument(
     app,

@@ -9,6 +9,9 @@ import { describeDatabaseTarget, describeDatabaseUrl } from './database/database
 
 let databaseUrlFromEnv: string | undefined;
 
+// SIGUSR2 (nodemon, log tools) must not stop the service, not even while it starts.
+process.on('SIGUSR2', () => undefined);
+
 async function main() {
   const config = loadConfig();
   databaseUrlFromEnv = config.database.url;

@@ -215,6 +215,22 @@ describe('hostile input never produces a 500', () => {
     });
   });
 
+  describe('found by the API fuzz test', () => {
+    it('refuses an array where a DTO declares one nested object', async () => {
+      const ws = await createWorkspace(t);
+      const cases: [string, string, unknown][] = [
+        ['POST', '/api/workspaces', { name: 'Acme', firstAdmin: [] }],
+        ['POST', '/api/workspaces', { name: 'Acme', firstAdmin: [{ email: 'a@example.com' }] }],
+        ['PATCH', `/api/workspaces/${ws.slug}/settings`, { signInMethods: [] }],
+      ];
+      for (const [method, path, body] of cases) {
+        const res = await call(method, path).send(body as object);
+        expectAdminError(res, 400, 'VALIDATION_FAILED');
+        expect(res.body.message).toMatch(/must be an object/);
+      }
+    });
+  });
+
   describe('paging parameters', () => {
     it('refuses huge and non-integer offset and limit on every paged list', async () => {
       const paged = operations.filter((op) => op.query.includes('offset'));

@@ -8,8 +8,8 @@ const TOO_LARGE = `The request line and headers are larger than ${REQUEST_LIMITS
 
 /** Bytes of the request line and headers as they came on the wire (Node reads them as latin1). */
 export function requestHeadBytes(request: IncomingMessage): number {
-  // "METHOD URL HTTP/1.1\r\n" and "\r\n" after the last header.
-  let bytes = request.method!.length + request.url!.length + 13;
+  // "METHOD URL HTTP/1.1\r\n", and "\r\n" after the last header.
+  let bytes = request.method!.length + request.url!.length + 14;
   const raw = request.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) bytes += raw[i]!.length + raw[i + 1]!.length + 4;
   return bytes;

@@ -33,7 +33,7 @@ export interface ValueLimits {
 
 const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, 'g');
 
-function describe(name: string, path: (string | number)[]): string {
+function pathName(name: string, path: (string | number)[]): string {
   const printable = (key: string) => key.replace(UNSTORABLE_ALL, '\ufffd').slice(0, 100);
   return (
     name +
@@ -76,7 +76,7 @@ export function findValueProblem(
 ): CommonException | undefined {
   const frames: Frame[] = [];
   const path: (string | number)[] = [];
-  const where = () => describe(name, path);
+  const where = () => pathName(name, path);
 
   const visit = (current: unknown): CommonException | undefined => {
     if (typeof current === 'string') return checkText(current, where, limits);

@@ -113,8 +113,10 @@ const benignString = fc.oneof(
   fc.constantFrom('Ada Lovelace', 'ops', 'example.com', 'admin', 'member', 'active', 'true'),
 );
 
-/** Mostly what a client would send, sometimes what an attacker would: each field of a request
- * is nasty on its own odds, so that many requests get past the edge to the handlers. */
+/**
+ * Mostly what a client would send, sometimes what an attacker would: each field of a request is
+ * nasty on its own odds, so that many requests get past the edge to the handlers.
+ */
 const hostileString: fc.Arbitrary<string> = fc.oneof(
   { weight: 5, arbitrary: benignString },
   { weight: 1, arbitrary: nastyString },

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
+import { Optional } from './optional.js';
 
 export const MAX_PAGE_SIZE = 200;
 /** Deeper than any list Gatehouse keeps; an offset beyond it is a mistake or an attack. */
@@ -14,7 +15,7 @@ function queryInteger({ value }: { value: unknown }): number | undefined {
 
 export class PageQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 })
-  @IsOptional()
+  @Optional()
   @Transform(queryInteger)
   @IsInt()
   @Min(1)
@@ -22,7 +23,7 @@ export class PageQuery {
   limit?: number;
 
   @ApiPropertyOptional({ minimum: 0, maximum: MAX_OFFSET, default: 0 })
-  @IsOptional()
+  @Optional()
   @Transform(queryInteger)
   @IsInt()
   @Min(0)

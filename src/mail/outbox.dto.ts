@@ -1,10 +1,11 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsString, MaxLength } from 'class-validator';
 import { PageQuery } from '../common/paging.js';
+import { Optional } from '../common/optional.js';
 
 export class ListOutboxQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'Only mails to this address', example: 'ada@example.com' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(254)
   to?: string;

@@ -229,6 +229,43 @@ describe('hostile input never produces a 500', () => {
         expect(res.body.message).toMatch(/must be an object/);
       }
     });
+
+    it('refuses null for a field that may be left out but has no null meaning', async () => {
+      const ws = await createWorkspace(t);
+      const cases: [string, string, object, string][] = [
+        [
+          'POST',
+          `/api/workspaces/${ws.slug}/members`,
+          { email: 'n@example.com', password: null },
+          'password',
+        ],
+        [
+          'POST',
+          `/api/workspaces/${ws.slug}/members`,
+          { email: 'n@example.com', role: null },
+          'role',
+        ],
+        ['POST', '/api/workspaces', { name: 'Acme', slug: null }, 'slug'],
+        [
+          'PATCH',
+          `/api/workspaces/${ws.slug}/settings`,
+          { sessionLifetimeSeconds: null },
+          'sessionLifetimeSeconds',
+        ],
+        ['PATCH', `/api/workspaces/${ws.slug}/settings`, { signInMethods: null }, 'signInMethods'],
+      ];
+      for (const [method, path, body, field] of cases) {
+        const res = await call(method, path).send(body);
+        expectAdminError(res, 400, 'VALIDATION_FAILED');
+        expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+      }
+      const members = await call('GET', `/api/workspaces/${ws.slug}/members`).expect(200);
+      expect(members.body.total).toBe(1);
+      // Where null means something, it is still accepted: no idle timeout.
+      await call('PATCH', `/api/workspaces/${ws.slug}/settings`)
+        .send({ sessionIdleTimeoutSeconds: null })
+        .expect(200);
+    });
   });
 
   describe('paging parameters', () => {

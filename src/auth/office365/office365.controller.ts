@@ -6,11 +6,12 @@ import {
   ApiProperty,
   ApiTags,
 } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsString, MaxLength, MinLength } from 'class-validator';
 import type { Request, Response } from 'express';
 import { Public } from '../../common/access.decorator.js';
 import { SessionCookie } from '../session/session-cookie.js';
 import { Office365Service } from './office365.service.js';
+import { Optional } from '../../common/optional.js';
 
 export class Office365LoginQuery {
   @ApiProperty({ description: 'Workspace slug or id', example: 'acme' })
@@ -24,7 +25,7 @@ export class Office365LoginQuery {
       'Where to go after signing in: a path or URL on the frontend (anything else goes to its home).',
     example: '/settings',
   })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(2048)
   redirect?: string;

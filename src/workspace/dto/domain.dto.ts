@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsBoolean, IsString, MaxLength } from 'class-validator';
+import { Optional } from '../../common/optional.js';
 
 export class AddDomainDto {
   @ApiProperty({
@@ -16,7 +17,7 @@ export class VerifyDomainDto {
   @ApiPropertyOptional({
     description: 'Mark the domain verified without a DNS check (internal API token only).',
   })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   force?: boolean;
 }

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsString, MaxLength, MinLength } from 'class-validator';
 import { PageQuery } from '../../common/paging.js';
+import { Optional } from '../../common/optional.js';
 
 export const GROUP_NAME_MAX_LENGTH = 200;
 export const GROUP_MEMBER_IDS_MAX = 1000;
@@ -29,7 +30,7 @@ export class CreateGroupDto {
     description:
       'User ids of active members of this workspace to put in the group. If any is unknown or deactivated, nothing is created.',
   })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMaxSize(GROUP_MEMBER_IDS_MAX)
   @IsString({ each: true })
@@ -53,7 +54,7 @@ export class UpdateGroupDto {
 
 export class ListGroupsQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'Part of the display name, case-insensitive' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(GROUP_NAME_MAX_LENGTH)
   displayName?: string;

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsEmail, IsIn, IsString, MaxLength, MinLength } from 'class-validator';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../common/password-hasher.js';
 import { MEMBER_ROLES, type MemberRole } from '../entities/membership.entity.js';
+import { Optional } from '../../common/optional.js';
 
 export class CreateInviteDto {
   @ApiProperty({ example: 'ada@example.com' })
@@ -10,7 +11,7 @@ export class CreateInviteDto {
   email: string;
 
   @ApiPropertyOptional({ enum: MEMBER_ROLES, default: 'member' })
-  @IsOptional()
+  @Optional()
   @IsIn(MEMBER_ROLES)
   role?: MemberRole;
 }
@@ -21,14 +22,14 @@ export class AcceptInviteDto {
     maxLength: PASSWORD_MAX_LENGTH,
     description: 'Sets the password of a new account; leave out for an existing account.',
   })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MinLength(PASSWORD_MIN_LENGTH)
   @MaxLength(PASSWORD_MAX_LENGTH)
   password?: string;
 
   @ApiPropertyOptional({ example: 'Ada Lovelace' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MinLength(1)
   @MaxLength(200)

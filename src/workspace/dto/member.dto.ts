@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { IsIn, IsString, MaxLength, MinLength } from 'class-validator';
 import { PageQuery } from '../../common/paging.js';
 import {
   MEMBER_ROLES,
@@ -8,28 +8,28 @@ import {
   type MemberStatus,
 } from '../entities/membership.entity.js';
 import { PersonInput } from './workspace.dto.js';
+import { Optional } from '../../common/optional.js';
 
 export class AddMemberDto extends PersonInput {
   @ApiPropertyOptional({ enum: MEMBER_ROLES, default: 'member' })
-  @IsOptional()
+  @Optional()
   @IsIn(MEMBER_ROLES)
   role?: MemberRole;
 }
 
 export class UpdateMemberDto {
   @ApiPropertyOptional({ enum: MEMBER_ROLES })
-  @IsOptional()
+  @Optional()
   @IsIn(MEMBER_ROLES)
   role?: MemberRole;
 
   @ApiPropertyOptional({ enum: MEMBER_STATUSES })
-  @IsOptional()
+  @Optional()
   @IsIn(MEMBER_STATUSES)
   status?: MemberStatus;
 
   @ApiPropertyOptional({ nullable: true })
-  @IsOptional()
-  @ValidateIf((_, value) => value !== null)
+  @Optional({ nullable: true })
   @IsString()
   @MinLength(1)
   @MaxLength(200)
@@ -38,17 +38,17 @@ export class UpdateMemberDto {
 
 export class ListMembersQuery extends PageQuery {
   @ApiPropertyOptional({ enum: MEMBER_STATUSES })
-  @IsOptional()
+  @Optional()
   @IsIn(MEMBER_STATUSES)
   status?: MemberStatus;
 
   @ApiPropertyOptional({ enum: MEMBER_ROLES })
-  @IsOptional()
+  @Optional()
   @IsIn(MEMBER_ROLES)
   role?: MemberRole;
 
   @ApiPropertyOptional({ description: 'Part of the email, case-insensitive' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(254)
   email?: string;

@@ -4,17 +4,16 @@ import {
   IsBoolean,
   IsEmail,
   IsInt,
-  IsOptional,
   IsString,
   Matches,
   Max,
   MaxLength,
   Min,
   MinLength,
-  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../common/password-hasher.js';
+import { Optional } from '../../common/optional.js';
 
 export const SLUG_PATTERN = /^(?![0-9a-f]{8}-[0-9a-f]{4}-)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 export const MIN_SESSION_SECONDS = 300;
@@ -27,14 +26,14 @@ export class PersonInput {
   email: string;
 
   @ApiPropertyOptional({ example: 'Ada Lovelace' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MinLength(1)
   @MaxLength(200)
   fullName?: string;
 
   @ApiPropertyOptional({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MinLength(PASSWORD_MIN_LENGTH)
   @MaxLength(PASSWORD_MAX_LENGTH)
@@ -52,7 +51,7 @@ export class CreateWorkspaceDto {
     example: 'acme',
     description: 'Lower-case letters, digits and dashes; derived from the name when left out.',
   })
-  @IsOptional()
+  @Optional()
   @IsString()
   @Matches(SLUG_PATTERN, {
     message: 'slug must be 1-63 lower-case letters, digits or dashes and not look like an id',
@@ -60,27 +59,27 @@ export class CreateWorkspaceDto {
   slug?: string;
 
   @ApiPropertyOptional({ type: PersonInput })
-  @IsOptional()
+  @Optional()
   @ValidateNested()
   @Type(() => PersonInput)
   firstAdmin?: PersonInput;
 }
 
 export class SignInMethodsDto {
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() password?: boolean;
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() office365?: boolean;
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() saml?: boolean;
+  @ApiPropertyOptional() @Optional() @IsBoolean() password?: boolean;
+  @ApiPropertyOptional() @Optional() @IsBoolean() office365?: boolean;
+  @ApiPropertyOptional() @Optional() @IsBoolean() saml?: boolean;
 }
 
 export class UpdateSettingsDto {
   @ApiPropertyOptional({ type: SignInMethodsDto })
-  @IsOptional()
+  @Optional()
   @ValidateNested()
   @Type(() => SignInMethodsDto)
   signInMethods?: SignInMethodsDto;
 
   @ApiPropertyOptional({ minimum: MIN_SESSION_SECONDS, maximum: MAX_SESSION_SECONDS })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(MIN_SESSION_SECONDS)
   @Max(MAX_SESSION_SECONDS)
@@ -91,15 +90,14 @@ export class UpdateSettingsDto {
     minimum: MIN_SESSION_SECONDS,
     description: 'null turns the idle timeout off',
   })
-  @IsOptional()
-  @ValidateIf((_, value) => value !== null)
+  @Optional({ nullable: true })
   @IsInt()
   @Min(MIN_SESSION_SECONDS)
   @Max(MAX_SESSION_SECONDS)
   sessionIdleTimeoutSeconds?: number | null;
 
   @ApiPropertyOptional({ description: 'Use only SCIM for provisioning' })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   scimOnlyProvisioning?: boolean;
 }

@@ -4,25 +4,25 @@ import {
   ArrayMinSize,
   IsArray,
   IsBoolean,
-  IsOptional,
   IsString,
   IsUrl,
   MaxLength,
   MinLength,
 } from 'class-validator';
+import { Optional } from '../../../common/optional.js';
 
 const URL_OPTIONS = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
 
 export class SamlProviderFieldsDto {
   @ApiPropertyOptional({ example: 'https://idp.example.com/entity' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MinLength(1)
   @MaxLength(1024)
   idpEntityId?: string;
 
   @ApiPropertyOptional({ example: 'https://idp.example.com/sso/saml' })
-  @IsOptional()
+  @Optional()
   @IsUrl(URL_OPTIONS, { message: 'idpSsoUrl must be an http(s) URL' })
   @MaxLength(2048)
   idpSsoUrl?: string;
@@ -31,7 +31,7 @@ export class SamlProviderFieldsDto {
     type: [String],
     description: 'PEM certificates of the IdP signing keys (several during a rollover)',
   })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(5)
@@ -40,13 +40,13 @@ export class SamlProviderFieldsDto {
   idpCertificates?: string[];
 
   @ApiPropertyOptional({ description: 'IdP metadata XML, instead of the three fields above' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(1_000_000)
   metadataXml?: string;
 
   @ApiPropertyOptional({ default: true })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   enabled?: boolean;
 
@@ -54,17 +54,17 @@ export class SamlProviderFieldsDto {
     default: true,
     description: 'Accept unsolicited (IdP-initiated) responses',
   })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   allowIdpInitiated?: boolean;
 
   @ApiPropertyOptional({ default: false, description: 'Sign our AuthnRequests' })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   signAuthnRequests?: boolean;
 
   @ApiPropertyOptional({ default: false, description: 'Ask the IdP to encrypt assertions' })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   wantEncryptedAssertions?: boolean;
 }
@@ -79,7 +79,7 @@ export class CreateSamlProviderDto extends SamlProviderFieldsDto {
 
 export class UpdateSamlProviderDto extends SamlProviderFieldsDto {
   @ApiPropertyOptional({ example: 'Okta (production)' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MinLength(1)
   @MaxLength(100)

@@ -7,6 +7,7 @@ import {
   NotFoundException,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { databaseUnavailable } from '../database/database.errors.js';
 import { toScimError } from '../scim/scim-exception.filter.js';
 import { isScimPath } from '../scim/scim-limits.js';
 import { allowedMethods } from './allowed-methods.js';
@@ -84,6 +85,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
   }
 
   toBody(exception: unknown): ApiErrorBody {
+    // PostgreSQL unreachable or not answering in time: a 503 the client may retry, not a 500.
+    exception = databaseUnavailable(exception) ?? exception;
     if (exception instanceof AppException) {
       return {
         statusCode: exception.status,

@@ -1,7 +1,9 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
+import { ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import type { Response } from 'express';
 import { Public } from '../common/access.decorator.js';
+import { DATABASE_UNAVAILABLE_MESSAGE, DatabaseException } from '../database/database.errors.js';
 
 @ApiTags('health')
 @Controller('health')
@@ -22,7 +24,28 @@ export class HealthController {
   @Get('ready')
   @Public()
   @HealthCheck()
-  ready() {
-    return this.health.check([() => this.database.pingCheck('database', { timeout: 3000 })]);
+  @ApiServiceUnavailableResponse({
+    description: 'The database does not answer (code DATABASE_UNAVAILABLE).',
+  })
+  async ready(@Res({ passthrough: true }) response: Response) {
+    try {
+      return await this.health.check([
+        () => this.database.pingCheck('database', { timeout: 3000 }),
+      ]);
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      // Answered here rather than thrown: Terminus has logged the cause once already, and a
+      // probe every few seconds during an outage needs no stack trace each time.
+      const unavailable = new DatabaseException(
+        'DATABASE_UNAVAILABLE',
+        DATABASE_UNAVAILABLE_MESSAGE,
+      );
+      response.status(unavailable.status);
+      return {
+        statusCode: unavailable.status,
+        code: unavailable.code,
+        message: unavailable.message,
+      };
+    }
   }
 }

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { AppException } from '../common/app-exception.js';
+import { databaseUnavailable } from '../database/database.errors.js';
 import { isScimPlainStatus, ScimError } from './scim-error.js';
 
 /**
@@ -16,6 +17,8 @@ function fromAppException(error: AppException): ScimError {
 /** Maps any error on /scim/v2 to the SCIM error schema (RFC 7644 §3.12), never a stack. */
 export function toScimError(exception: unknown): ScimError {
   if (exception instanceof ScimError) return exception;
+  const unavailable = databaseUnavailable(exception);
+  if (unavailable) return ScimError.status(503, unavailable.message);
   if (exception instanceof AppException) return fromAppException(exception);
   if (exception instanceof HttpException) {
     const status = exception.getStatus();

@@ -37,7 +37,7 @@ function sessionsOn(database: string): Promise<number> {
       'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
       [database],
     );
-    return Number(rows[0].n);
+    return Number(rows[0]?.n);
   });
 }
 
@@ -83,7 +83,7 @@ describeWithServer('stopping the server (node dist/src/main.js)', () => {
           `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`,
           [database.name],
         );
-        return rows[0].n === '1';
+        return rows[0]?.n === '1';
       },
       10_000,
       'the PATCH to wait on the row lock',

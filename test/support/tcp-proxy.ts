@@ -8,6 +8,8 @@ export class TcpProxy {
   /** Connections accepted since the proxy was created. */
   accepted = 0;
   port = 0;
+  /** When true, new connections are accepted and never answered (packets dropped on the way). */
+  silent = false;
   private server?: net.Server;
   private readonly sockets = new Set<net.Socket>();
 
@@ -19,6 +21,12 @@ export class TcpProxy {
   async start(): Promise<number> {
     const server = net.createServer((client) => {
       this.accepted++;
+      if (this.silent) {
+        this.sockets.add(client);
+        client.on('close', () => this.sockets.delete(client));
+        client.on('error', () => undefined);
+        return;
+      }
       const upstream = net.connect(this.targetPort, this.targetHost);
       for (const socket of [client, upstream]) {
         this.sockets.add(socket);
@@ -37,6 +45,11 @@ export class TcpProxy {
     this.server = server;
     this.port = (server.address() as net.AddressInfo).port;
     return this.port;
+  }
+
+  /** Cuts every open connection; the listener stays. */
+  cutConnections(): void {
+    for (const socket of this.sockets) socket.destroy();
   }
 
   async stop(): Promise<void> {

@@ -79,8 +79,12 @@ describe('start-up with a wrong DATABASE_URL', () => {
 
     itWithServer('stops on an unknown role after one attempt', async () => {
       const database = new URL(SERVER_URL).pathname.slice(1);
-      const url = withCredentials(`postgres://127.0.0.1:${proxy.port}`, 'gatehouse', database);
-      await expectStartupFailure(url, /: role "gatehouse" does not exist \(28000\)$/);
+      const url = withCredentials(
+        `postgres://127.0.0.1:${proxy.port}`,
+        'gatehouse_no_such_role',
+        database,
+      );
+      await expectStartupFailure(url, /: role "gatehouse_no_such_role" does not exist \(28000\)$/);
       expect(proxy.accepted).toBe(1);
     });
   });

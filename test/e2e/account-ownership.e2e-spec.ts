@@ -11,6 +11,7 @@ import {
   uniqueSlug,
   workspaceWithSignedInAdmin,
   type WorkspaceFixture,
+  verifyDomain,
 } from '../support/fixtures.js';
 import { createProvider, idpKeys, postToAcs, responseFor } from '../support/saml-fixtures.js';
 import {
@@ -35,19 +36,6 @@ describe('account ownership: workspace A against the people of workspace B', () 
   /** B's people: its admin (in B's verified domain), a guest (outside it), a person in A and B. */
   let people: { admin: string; guest: string; shared: string };
   let emails: { admin: string; guest: string; shared: string };
-
-  async function verifyDomain(slug: string, domain: string) {
-    await t.http
-      .post(`/api/workspaces/${slug}/domains`)
-      .set('Authorization', t.internal)
-      .send({ domain })
-      .expect(201);
-    await t.http
-      .post(`/api/workspaces/${slug}/domains/${domain}/verify`)
-      .set('Authorization', t.internal)
-      .send({ force: true })
-      .expect(200);
-  }
 
   /** Everything about B's people that signs them in or that B sees. */
   async function snapshotOfB(): Promise<Row[]> {
@@ -101,7 +89,7 @@ describe('account ownership: workspace A against the people of workspace B', () 
       ...(await createWorkspace(t, { slug: bSlug, adminEmail: `boss@${bDomain}` })),
       adminCookie: '',
     };
-    await verifyDomain(b.slug, bDomain);
+    await verifyDomain(t, b.slug, bDomain);
     b.adminCookie = await signIn(t, b.slug, b.adminEmail);
     aAdmin = await workspaceWithSignedInAdmin(t);
     aScim = await scimWorkspace(t);
@@ -295,7 +283,7 @@ describe('account ownership: workspace A against the people of workspace B', () 
     it('a workspace that verified the domain links an existing account of another workspace', async () => {
       const c = await scimWorkspace(t);
       const cDomain = `${c.slug}.test`;
-      await verifyDomain(c.slug, cDomain);
+      await verifyDomain(t, c.slug, cDomain);
       const email = `member@${cDomain}`;
       const id = await addMember(t, b.slug, email);
       const linked = await scimAs(c).post(
@@ -322,7 +310,7 @@ describe('account ownership: workspace A against the people of workspace B', () 
       const refused = await scimAs(third).post('/Users', oktaUser(email));
       expect([refused.status, refused.body.scimType]).toEqual([409, 'uniqueness']);
 
-      await verifyDomain(owner.slug, domain);
+      await verifyDomain(t, owner.slug, domain);
       const linked = await scimAs(owner).post('/Users', oktaUser(email));
       expect(linked.status).toBe(201);
       expect(linked.body.id).toBe(created.body.id);
@@ -355,7 +343,7 @@ describe('account ownership: workspace A against the people of workspace B', () 
       const email = `managed@${domain}`;
       const created = await scimAs(first).post('/Users', oktaUser(email));
       expect(created.status).toBe(201);
-      await verifyDomain(owner.slug, domain);
+      await verifyDomain(t, owner.slug, domain);
 
       const rename = await scimAs(first).put(
         `/Users/${created.body.id}`,

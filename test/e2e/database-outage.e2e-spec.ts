@@ -1,12 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  cloneTestDatabase,
   INTERNAL_TOKEN,
   startServerProcess,
   type RunningServer,
 } from '../support/server-process.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
-import { SERVER_URL, usingEmbeddedDatabase } from '../support/test-database.js';
+import { cloneTestDatabase, SERVER_URL, usingEmbeddedDatabase } from '../support/test-database.js';
 
 const internal = { authorization: `Bearer ${INTERNAL_TOKEN}`, 'content-type': 'application/json' };
 

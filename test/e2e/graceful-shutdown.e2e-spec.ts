@@ -2,12 +2,15 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import {
-  cloneTestDatabase,
   INTERNAL_TOKEN,
   startServerProcess,
   type RunningServer,
 } from '../support/server-process.js';
-import { usingEmbeddedDatabase, withAdminClient } from '../support/test-database.js';
+import {
+  cloneTestDatabase,
+  usingEmbeddedDatabase,
+  withAdminClient,
+} from '../support/test-database.js';
 
 const auth = { authorization: `Bearer ${INTERNAL_TOKEN}`, 'content-type': 'application/json' };
 

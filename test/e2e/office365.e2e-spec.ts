@@ -8,7 +8,7 @@ import {
   office365IdentityFromClaims,
 } from '../../src/auth/office365/office365-identity.js';
 import { loadConfig } from '../../src/config/configuration.js';
-import { addMember, createWorkspace } from '../support/fixtures.js';
+import { addMember, createWorkspace, verifyDomain } from '../support/fixtures.js';
 import {
   MICROSOFT_ORIGIN,
   TEST_CLIENT_ID,
@@ -729,19 +729,6 @@ describe('Office365 sign-in restricted to allowed tenants', () => {
   });
 
   describe('an address Microsoft did not verify, in a verified domain of the workspace', () => {
-    async function verifiedDomain(ws: string, domain: string) {
-      await t.http
-        .post(`/api/workspaces/${ws}/domains`)
-        .set('Authorization', t.internal)
-        .send({ domain })
-        .expect(201);
-      await t.http
-        .post(`/api/workspaces/${ws}/domains/${domain}/verify`)
-        .set('Authorization', t.internal)
-        .send({ force: true })
-        .expect(200);
-    }
-
     it.each([
       ['a preferred_username without email', { preferred_username: 'UPN@%d' }],
       ['an email flagged xms_edov: false', { email: 'upn@%d', xms_edov: false }],
@@ -749,7 +736,7 @@ describe('Office365 sign-in restricted to allowed tenants', () => {
     ])('links %s from an allowed tenant', async (_label, template) => {
       const ws = await createWorkspace(t);
       const domain = `${ws.slug}.example`;
-      await verifiedDomain(ws.slug, domain);
+      await verifyDomain(t, ws.slug, domain);
       const userId = await addMember(t, ws.slug, `upn@${domain}`);
       const claims = Object.fromEntries(
         Object.entries(template).map(([k, v]) => [
@@ -783,7 +770,7 @@ describe('Office365 sign-in restricted to allowed tenants', () => {
         .send({ domain })
         .expect(201);
       const other = await createWorkspace(t);
-      await verifiedDomain(other.slug, `other-${domain}`);
+      await verifyDomain(t, other.slug, `other-${domain}`);
       for (const email of [`member@${domain}`, `member@other-${domain}`]) {
         await addMember(t, ws.slug, email);
         for (const claims of [{ preferred_username: email }, { email, xms_edov: false }]) {

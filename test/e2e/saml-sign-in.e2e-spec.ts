@@ -1,6 +1,6 @@
 import { createVerify } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
-import { addMember, createWorkspace, PASSWORD, signIn } from '../support/fixtures.js';
+import { addMember, createWorkspace, PASSWORD, signIn, verifyDomain } from '../support/fixtures.js';
 import {
   createProvider,
   encryptAssertion,
@@ -217,16 +217,7 @@ describe('SAML sign-in', () => {
 
     it('takes the email from attributes when the NameID is not one, and the name from given name and surname', async () => {
       const { ws, provider } = await workspaceWithProvider();
-      await t.http
-        .post(`/api/workspaces/${ws.slug}/domains`)
-        .set('Authorization', t.internal)
-        .send({ domain: 'newco.test' })
-        .expect(201);
-      await t.http
-        .post(`/api/workspaces/${ws.slug}/domains/newco.test/verify`)
-        .set('Authorization', t.internal)
-        .send({ force: true })
-        .expect(200);
+      await verifyDomain(t, ws.slug, 'newco.test');
       const xml = await responseFor(provider, '00u1abcdPERSISTENT', {
         nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
         attributes: {
@@ -270,16 +261,7 @@ describe('SAML sign-in', () => {
   describe('just-in-time accounts', () => {
     async function withVerifiedDomain(domain: string) {
       const setup = await workspaceWithProvider();
-      await t.http
-        .post(`/api/workspaces/${setup.ws.slug}/domains`)
-        .set('Authorization', t.internal)
-        .send({ domain })
-        .expect(201);
-      await t.http
-        .post(`/api/workspaces/${setup.ws.slug}/domains/${domain}/verify`)
-        .set('Authorization', t.internal)
-        .send({ force: true })
-        .expect(200);
+      await verifyDomain(t, setup.ws.slug, domain);
       return setup;
     }
 

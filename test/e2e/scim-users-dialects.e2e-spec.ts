@@ -4,7 +4,7 @@
  * workspace per person, deactivation side effects, the admin role, email changes, the last
  * admin, atomic PATCH. Protocol-level checks live in scim-users-protocol.e2e-spec.ts.
  */
-import { addMember, createWorkspace, PASSWORD, signIn } from '../support/fixtures.js';
+import { addMember, createWorkspace, PASSWORD, signIn, verifyDomain } from '../support/fixtures.js';
 import { createProvider, idpKeys } from '../support/saml-fixtures.js';
 import {
   ENTERPRISE,
@@ -684,16 +684,7 @@ describe('SCIM Users: IdP dialects and product rules', () => {
       const other = await createWorkspace(t);
       const ws = await scimWorkspace(t);
       const domain = `d${counter}-${ws.slug}.test`;
-      await t.http
-        .post(`/api/workspaces/${ws.slug}/domains`)
-        .set('Authorization', t.internal)
-        .send({ domain })
-        .expect(201);
-      await t.http
-        .post(`/api/workspaces/${ws.slug}/domains/${domain}/verify`)
-        .set('Authorization', t.internal)
-        .send({ force: true })
-        .expect(200);
+      await verifyDomain(t, ws.slug, domain);
       const email = `elsewhere@${domain}`;
       const personId = await addMember(t, other.slug, email);
       const user = await create(ws, oktaUser(email));
@@ -819,16 +810,7 @@ describe('SCIM Users: IdP dialects and product rules', () => {
       const ws = await scimWorkspaceAfter(dialect.provider, async (w) => {
         // The person also belongs to another workspace: linking them needs the email's domain.
         const domain = `${w.slug}.test`;
-        await t.http
-          .post(`/api/workspaces/${w.slug}/domains`)
-          .set('Authorization', t.internal)
-          .send({ domain })
-          .expect(201);
-        await t.http
-          .post(`/api/workspaces/${w.slug}/domains/${domain}/verify`)
-          .set('Authorization', t.internal)
-          .send({ force: true })
-          .expect(200);
+        await verifyDomain(t, w.slug, domain);
         email = `sessions.${++counter}@${domain}`;
         userId = await addMember(t, w.slug, email);
         cookie = await signIn(t, w.slug, email, PASSWORD);

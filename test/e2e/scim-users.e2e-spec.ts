@@ -1,3 +1,4 @@
+import { verifyDomain } from '../support/fixtures.js';
 import {
   ENTERPRISE,
   oktaUser,
@@ -289,16 +290,7 @@ describe('SCIM and the admin API', () => {
       .set('Authorization', b.auth)
       .send(oktaUser('released@released.test'));
     expect([refused.status, refused.body.scimType]).toEqual([409, 'uniqueness']);
-    await t.http
-      .post(`/api/workspaces/${b.slug}/domains`)
-      .set('Authorization', t.internal)
-      .send({ domain: 'released.test' })
-      .expect(201);
-    await t.http
-      .post(`/api/workspaces/${b.slug}/domains/released.test/verify`)
-      .set('Authorization', t.internal)
-      .send({ force: true })
-      .expect(200);
+    await verifyDomain(t, b.slug, 'released.test');
     await t.http
       .post('/scim/v2/Users')
       .set('Authorization', b.auth)

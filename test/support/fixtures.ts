@@ -76,3 +76,17 @@ export async function addMember(
   if (res.status !== 201) throw new Error(`add member: ${res.status} ${res.text}`);
   return res.body.userId as string;
 }
+
+/** Claims `domain` for the workspace and verifies it with the internal token's force. */
+export async function verifyDomain(t: TestApp, workspace: string, domain: string): Promise<void> {
+  await t.http
+    .post(`/api/workspaces/${workspace}/domains`)
+    .set('Authorization', t.internal)
+    .send({ domain })
+    .expect(201);
+  await t.http
+    .post(`/api/workspaces/${workspace}/domains/${domain}/verify`)
+    .set('Authorization', t.internal)
+    .send({ force: true })
+    .expect(200);
+}

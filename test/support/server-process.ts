@@ -1,7 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { databaseUrl, SERVER_URL, TEMPLATE_ENV, withAdminClient } from './test-database.js';
 
 export const INTERNAL_TOKEN = 'test-internal-token-0123456789abcdefghijklmnop';
 
@@ -99,36 +97,5 @@ export async function startServerProcess(
     kill: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
-  };
-}
-
-/** A private clone of the migrated template database, as startTestApp makes. */
-export async function cloneTestDatabase(): Promise<{
-  name: string;
-  url: string;
-  drop(): Promise<void>;
-}> {
-  const template = process.env[TEMPLATE_ENV];
-  if (!template) throw new Error('The jest globalSetup did not prepare a template database');
-  const name = `gatehouse_test_${template.slice('gatehouse_tpl_'.length)}_${randomBytes(4).toString('hex')}`;
-  await withAdminClient(async (client) => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await client.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
-        return;
-      } catch (error) {
-        // Two clones of one template at the same instant can collide; try again shortly.
-        if (attempt >= 10) throw error;
-        await new Promise((wait) => setTimeout(wait, 50 + Math.random() * 200));
-      }
-    }
-  });
-  return {
-    name,
-    url: databaseUrl(SERVER_URL, name),
-    drop: () =>
-      withAdminClient(async (client) => {
-        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      }),
   };
 }

@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test, TestingModuleBuilder } from '@nestjs/testing';
 import request from 'supertest';
@@ -9,13 +8,7 @@ import { configureApp } from '../../src/bootstrap.js';
 import { AppConfig, loadConfig } from '../../src/config/configuration.js';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 import { DNS_RESOLVER, DnsResolver } from '../../src/workspace/dns-resolver.js';
-import {
-  databaseUrl,
-  SERVER_URL,
-  TEMPLATE_ENV,
-  usingEmbeddedDatabase,
-  withAdminClient,
-} from './test-database.js';
+import { cloneTestDatabase, usingEmbeddedDatabase } from './test-database.js';
 
 export const INTERNAL_TOKEN = 'test-internal-token-0123456789abcdefghijklmnop';
 
@@ -50,28 +43,7 @@ async function provisionDatabase(): Promise<{ url: string; drop: () => Promise<v
     const embedded = await startEmbeddedPostgres();
     return { url: embedded.url, drop: () => embedded.stop() };
   }
-  const template = process.env[TEMPLATE_ENV];
-  if (!template) throw new Error('The jest globalSetup did not prepare a template database');
-  const name = `gatehouse_test_${template.slice('gatehouse_tpl_'.length)}_${randomBytes(4).toString('hex')}`;
-  await withAdminClient(async (client) => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await client.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
-        return;
-      } catch (error) {
-        // Two clones of one template at the same instant can collide; try again shortly.
-        if (attempt >= 10) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 200));
-      }
-    }
-  });
-  return {
-    url: databaseUrl(SERVER_URL, name),
-    drop: () =>
-      withAdminClient(async (client) => {
-        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      }),
-  };
+  return cloneTestDatabase();
 }
 
 export interface TestAppOptions {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 /** Where the tests look for a PostgreSQL server; the template database they clone per file
@@ -30,3 +31,34 @@ export function usingEmbeddedDatabase(): boolean {
 
 /** `it` for tests that need several concurrent connections: skipped on the embedded database. */
 export const itWithConcurrentConnections = usingEmbeddedDatabase() ? it.skip : it;
+
+/** A private clone of the migrated template database (one per test file or server). */
+export async function cloneTestDatabase(): Promise<{
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}> {
+  const template = process.env[TEMPLATE_ENV];
+  if (!template) throw new Error('The jest globalSetup did not prepare a template database');
+  const name = `gatehouse_test_${template.slice('gatehouse_tpl_'.length)}_${randomBytes(4).toString('hex')}`;
+  await withAdminClient(async (client) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await client.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
+        return;
+      } catch (error) {
+        // Two clones of one template at the same instant can collide; try again shortly.
+        if (attempt >= 10) throw error;
+        await new Promise((wait) => setTimeout(wait, 50 + Math.random() * 200));
+      }
+    }
+  });
+  return {
+    name,
+    url: databaseUrl(SERVER_URL, name),
+    drop: () =>
+      withAdminClient(async (client) => {
+        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      }),
+  };
+}

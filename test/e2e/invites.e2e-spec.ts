@@ -9,6 +9,7 @@ import {
   WorkspaceFixture,
 } from '../support/fixtures.js';
 import { inviteTokenFromOutbox } from '../support/mail-fixtures.js';
+import { startSmtpServer, type TestSmtpServer } from '../support/smtp-server.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 import { itWithConcurrentConnections } from '../support/test-database.js';
 
@@ -617,5 +618,49 @@ describe('invites', () => {
       expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
       await accept(token, { password: NEW_PASSWORD }).expect(200);
     });
+  });
+});
+
+describe('invites delivered over SMTP', () => {
+  let smtp: TestSmtpServer;
+  let t: TestApp;
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+    t = await startTestApp({
+      SMTP_URL: smtp.url(),
+      MAIL_FROM: 'Gatehouse <invites@gatehouse.test>',
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    await smtp.close();
+  });
+
+  it('the invitee reads the link in their mailbox and accepts it; the inviter never sees it', async () => {
+    const ws = await workspaceWithSignedInAdmin(t);
+    const created = await t.http
+      .post(`/api/workspaces/${ws.slug}/invites`)
+      .set('Cookie', ws.adminCookie)
+      .send({ email: 'Mailbox@Example.com', role: 'admin' })
+      .expect(201);
+
+    const mail = await smtp.waitForMail('mailbox@example.com', 5000);
+    expect(mail.from.address).toBe('invites@gatehouse.test');
+    expect(mail.to).toEqual(['mailbox@example.com']);
+    expect(mail.subject).toBe(`You are invited to join Workspace ${ws.slug}`);
+    expect(mail.text).toContain('as an admin');
+    const token = new RegExp(`${t.config.http.frontendUrl}/invites/([A-Za-z0-9_-]{43})`).exec(
+      mail.text,
+    )?.[1];
+    expect(token).toBeDefined();
+    expect(JSON.stringify(created.body)).not.toContain(token!);
+    // With SMTP configured, mail bodies are nobody's to read through the API.
+    await t.http.get('/api/dev/outbox').set('Authorization', t.internal).expect(404);
+
+    const accepted = await t.http
+      .post(`/api/invites/${token!}/accept`)
+      .send({ password: 'a brand new passphrase' })
+      .expect(200);
+    expect(accepted.body.member).toMatchObject({ email: 'mailbox@example.com', role: 'admin' });
   });
 });

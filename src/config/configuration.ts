@@ -9,7 +9,7 @@ const booleanFromEnv = z
 
 const positiveInt = z.coerce.number().int().positive();
 
-const environmentSchema = z.object({
+export const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -66,6 +66,9 @@ const environmentSchema = z.object({
 });
 
 export type Environment = z.input<typeof environmentSchema>;
+
+/** Every environment variable the service reads (the README's configuration table lists them). */
+export const environmentVariableNames = Object.keys(environmentSchema.shape);
 
 export interface AppConfig {
   nodeEnv: 'development' | 'test' | 'production';

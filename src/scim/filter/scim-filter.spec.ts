@@ -450,6 +450,78 @@ const translations: Record<string, Translation[]> = {
     groupTranslation('displayName eq "Group"', 'lower(g.display_name) = lower($1::text)', 'Group'),
     groupTranslation('externalId eq "e1"', 'g.external_id = $1::text', 'e1'),
   ],
+  'bare words, as API tools send them (Microsoft reference server semantics)': [
+    translation('userName sw O', `${USER_NAME} ILIKE $1::text ESCAPE '\\'`, 'O%'),
+    translation(
+      'name.givenName eq Employee',
+      `lower(m.scim_data->'name'->>'givenName') = lower($1::text)`,
+      'Employee',
+    ),
+    translation(
+      'meta.lastModified gt 2015-10-10T14:38:21.8617979-07:00',
+      'm.updated_at > $1::timestamptz',
+      '2015-10-10T14:38:21.8617979-07:00',
+    ),
+    translation(
+      'meta.lastModified le 2015-10-10T14:38:21+02:00 and active eq true',
+      '(m.updated_at <= $1::timestamptz AND m.active = $2::boolean)',
+      '2015-10-10T14:38:21+02:00',
+      true,
+    ),
+    translation(
+      'userName eq bjensen@example.com',
+      `lower(${USER_NAME}) = lower($1::text)`,
+      'bjensen@example.com',
+    ),
+    translation("userName eq O'Brien", `lower(${USER_NAME}) = lower($1::text)`, "O'Brien"),
+    translation('userName co 100%', `${USER_NAME} ILIKE $1::text ESCAPE '\\'`, '%100\\%%'),
+    translation('userName eq True', `lower(${USER_NAME}) = lower($1::text)`, 'True'),
+    translation('active eq True', 'm.active = $1::boolean', true),
+    translation('externalId eq 0042', 'm.external_id = $1::text', '0042'),
+    translation('externalId eq 00u1abc', 'm.external_id = $1::text', '00u1abc'),
+    translation(
+      '(userName eq O) OR (userName eq "Van Der Berg" and not (displayName eq x))',
+      `(lower(${USER_NAME}) = lower($1::text) OR (lower(${USER_NAME}) = lower($2::text) AND NOT coalesce(lower(m.display_name) = lower($3::text), false)))`,
+      'O',
+      'Van Der Berg',
+      'x',
+    ),
+    translation('userName eq and', `lower(${USER_NAME}) = lower($1::text)`, 'and'),
+    translation(
+      'emails[type eq work]',
+      emails("lower(scim_el.v->>'type') = lower($1::text)"),
+      'work',
+    ),
+    translation(
+      'emails[type eq work and primary eq true].value eq a@b.c',
+      emails(
+        `(lower(scim_el.v->>'type') = lower($1::text) AND ${PRIMARY} = $2::boolean) AND lower(scim_el.v->>'value') = lower($3::text)`,
+      ),
+      'work',
+      true,
+      'a@b.c',
+    ),
+    translation(
+      'emails[type eq work]. value eq a@b.c',
+      emails(
+        "lower(scim_el.v->>'type') = lower($1::text) AND lower(scim_el.v->>'value') = lower($2::text)",
+      ),
+      'work',
+      'a@b.c',
+    ),
+    groupTranslation(
+      'members[value eq 2819c223-7f76-453a-919d-413861904646]',
+      members('gm.user_id::text = $1::text'),
+      '2819c223-7f76-453a-919d-413861904646',
+    ),
+    // The parser reads a number before a space or ')' as a word it then refuses.
+    translation(
+      '(loginCount ge -3 and quota lt -0.5)',
+      '(m.login_count >= $1::bigint AND m.quota < $2::numeric)',
+      -3,
+      -0.5,
+    ),
+  ],
   'values: LIKE escaping, JSON strings, never in the SQL': [
     translation(
       'userName co "50%_off\\\\now"',
@@ -511,7 +583,11 @@ const rejections: Record<string, Rejection[]> = {
     { filter: 'userName eq "x" and', detail: /Invalid filter syntax/ },
     { filter: 'userName xx "x"', detail: /Invalid filter syntax.*xx/ },
     { filter: 'userName eq "x" userName eq "y"', detail: /Invalid filter syntax/ },
-    { filter: 'userName eq bjensen', detail: /Invalid filter syntax.*bjensen/ },
+    { filter: 'userName eq Van Der Berg', detail: /Invalid filter syntax.*"Van"/ },
+    { filter: 'userName eq bjensen smith', detail: /Invalid filter syntax.*"bjensen"/ },
+    { filter: 'userName sw (O)', detail: /Invalid filter syntax/ },
+    { filter: 'userName eq [O]', detail: /Invalid filter syntax/ },
+    { filter: 'userName O', detail: /Invalid filter syntax/ },
     { filter: '"x" eq userName', detail: /Invalid filter syntax.*"x"/ },
     { filter: 'and', detail: /Invalid filter syntax/ },
     { filter: 'userName eq "x" & active eq true', detail: /Invalid filter syntax/ },
@@ -581,6 +657,14 @@ const rejections: Record<string, Rejection[]> = {
     { filter: 'meta.lastModified sw "2011"', detail: /"sw" does not apply to the dateTime/ },
     { filter: 'emails[primary eq "maybe"]', detail: /"emails.primary" is a boolean/ },
     { filter: 'emails[type gt true]', detail: /"emails.type" is a string/ },
+    { filter: 'externalId eq 42', detail: /"externalId" is a string: .* not 42/ },
+    { filter: 'userName eq -1.5e3', detail: /"userName" is a string: .* not -1500/ },
+    { filter: 'active eq yes', detail: /"active" is a boolean/ },
+    { filter: 'active eq NULL', detail: /"active" is a boolean/ },
+    { filter: 'loginCount eq 5x', detail: /"loginCount" is an integer: "5x"/ },
+    { filter: 'loginCount eq 007', detail: /"loginCount" is an integer: "007"/ },
+    { filter: 'meta.lastModified gt 2011-05-13', detail: /is a dateTime: "2011-05-13"/ },
+    { filter: 'meta.lastModified gt yesterday', detail: /is a dateTime/ },
   ],
 };
 
@@ -667,6 +751,7 @@ describe('translateFilter', () => {
     const values = [
       ...['"x"', '"\'--"', '"a\\\\b"', '"%_"', '"True"', '"2011-05-13T04:42:34Z"', '"\\u0027"'],
       ...['true', 'false', 'null', '1', '-2.5e3', '"2011-02-30T00:00:00Z"'],
+      ...['O', 'work', "O'Brien", '2011-05-13T04:42:34Z', '007', 'True', 'and', '-'],
     ];
     const operators = ['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le'];
     const subFilter = (): string =>

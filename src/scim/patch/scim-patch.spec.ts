@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { ScimError, type ScimType } from '../scim-error.js';
 import {
   applyPatch,
+  canonicalNames,
   PATCH_OP_SCHEMA,
   type AttributeDef,
   type MemberDelta,
@@ -1104,10 +1105,121 @@ const members: Case[] = [
     error: 'invalidPath',
   }),
   group({
-    name: 'members: an unknown member sub-attribute is invalidPath',
+    name: 'members: an unknown member sub-attribute is ignored',
     ops: [{ op: 'add', path: 'members', value: [{ value: 'a', role: 'x' }] }],
-    error: 'invalidPath',
+    deltas: { members: addMembers('a') },
   }),
+  group({
+    name: 'members: a known sub-attribute of the wrong type is still invalidValue',
+    ops: [{ op: 'add', path: 'members', value: [{ value: 'a', display: 5, role: 'x' }] }],
+    error: 'invalidValue',
+  }),
+  group({
+    name: 'members: an element with only unknown sub-attributes has no value (invalidValue)',
+    ops: [{ op: 'add', path: 'members', value: [{ displayName: 'new User' }] }],
+    error: 'invalidValue',
+  }),
+];
+
+/** Shapes seen from Postman collections, Microsoft's SCIM test collection and hand-written calls. */
+const realTools: Case[] = [
+  group({
+    name: 'Microsoft test collection: add members with displayName',
+    ops: [{ op: 'Add', path: 'members', value: [{ displayName: 'new User', value: 'u1' }] }],
+    deltas: { members: addMembers('u1') },
+  }),
+  group({
+    name: 'members with displayName: path-less replace, and a lone object',
+    ops: [
+      { op: 'replace', value: { members: [{ displayName: 'A', value: 'a' }] } },
+      { op: 'add', path: 'members', value: { displayName: 'B', value: 'b' } },
+    ],
+    deltas: { members: replaceMembers('a', 'b') },
+  }),
+  group({
+    name: 'members with displayName: remove with a value',
+    ops: [{ op: 'Remove', path: 'members', value: [{ displayName: 'new User', value: 'u1' }] }],
+    deltas: { members: removeMembers('u1') },
+  }),
+  group({
+    name: 'member sub-attribute names ignore case (Value)',
+    ops: [{ op: 'add', path: 'members', value: [{ Value: 'u1', Display: 'x' }] }],
+    deltas: { members: addMembers('u1') },
+  }),
+  group({
+    name: 'a bare id in a members filter',
+    ops: [{ op: 'remove', path: 'members[value eq 2819c223-7f76-453a-919d-413861904646]' }],
+    deltas: { members: removeMembers('2819c223-7f76-453a-919d-413861904646') },
+  }),
+  {
+    name: 'a bare word in a value filter',
+    ops: [{ op: 'replace', path: 'emails[type eq work].value', value: 'ada@lovelace.org' }],
+    expected: {
+      ...ADA,
+      emails: [{ value: 'ada@lovelace.org', type: 'work', primary: true }],
+    },
+  },
+  {
+    name: 'a filter value is a JSON string: escapes are decoded',
+    ops: [{ op: 'remove', path: 'emails[type eq "w\\u006frk"]' }],
+    expected: { ...ADA, emails: undefined },
+  },
+  {
+    name: 'an extension object with its own "schemas" (path-less)',
+    ops: [
+      {
+        op: 'replace',
+        value: { [ENTERPRISE]: { schemas: [ENTERPRISE], department: 'X' } },
+      },
+    ],
+    expected: { ...ADA, schemas: [CORE_USER, ENTERPRISE], [ENTERPRISE]: { department: 'X' } },
+  },
+  {
+    name: 'an extension object with its own "Schemas" (path = the extension URN)',
+    resource: WITH_ENTERPRISE,
+    ops: [{ op: 'add', path: ENTERPRISE, value: { Schemas: [ENTERPRISE], department: 'X' } }],
+    expected: {
+      ...WITH_ENTERPRISE,
+      [ENTERPRISE]: {
+        employeeNumber: '7',
+        manager: { value: 'm1', displayName: 'Boss' },
+        department: 'X',
+      },
+    },
+  },
+  {
+    name: 'attribute names of any case, path-less and in a value, come out canonical',
+    ops: [
+      {
+        op: 'replace',
+        value: {
+          Emails: [{ Primary: true, Value: 'ada@lovelace.org', Type: 'work' }],
+          DISPLAYNAME: 'Ada',
+          [ENTERPRISE.toUpperCase()]: { Department: 'X', MANAGER: { Value: 'm9' } },
+        },
+      },
+    ],
+    expected: {
+      ...ADA,
+      schemas: [CORE_USER, ENTERPRISE],
+      emails: [{ primary: true, value: 'ada@lovelace.org', type: 'work' }],
+      displayName: 'Ada',
+      [ENTERPRISE]: { department: 'X', manager: { value: 'm9' } },
+    },
+  },
+  {
+    name: 'attribute names of any case in a path with a filter come out canonical',
+    ops: [{ op: 'add', path: 'PhoneNumbers[Type eq "work"].Value', value: '555-0100' }],
+    expected: { ...ADA, phoneNumbers: [{ type: 'work', value: '555-0100' }] },
+  },
+  {
+    name: 'the PatchOp message names ignore case (operations, Op, Path, Value)',
+    request: {
+      Schemas: [PATCH_OP_SCHEMA],
+      operations: [{ Op: 'replace', Path: 'title', Value: 'Countess' }],
+    },
+    expected: { ...ADA, title: 'Countess' },
+  },
 ];
 
 const errors: Case[] = [
@@ -1429,6 +1541,7 @@ const TABLE: [string, Case[]][] = [
   ['RFC 7644 §3.5.2 examples', rfc],
   ['paths and values', paths],
   ['deltaOnly members', members],
+  ['what real tools send', realTools],
   ['errors', errors],
 ];
 
@@ -1538,5 +1651,80 @@ describe('applyPatch', () => {
     );
     expect(out.resource.members).toEqual([{ value: 'u1' }]);
     expect(out.deltas).toEqual({ members: replaceMembers() });
+  });
+});
+
+describe('canonicalNames', () => {
+  it('spells every declared name as the schema does, at every level', () => {
+    const body = deepFreeze({
+      Schemas: [CORE_USER, ENTERPRISE],
+      ID: 'u1',
+      EXTERNALID: 'x1',
+      UserName: 'ada@example.com',
+      Name: { GivenName: 'Ada', familyname: 'Lovelace' },
+      emails: [{ Primary: true, Value: 'ada@example.com', Type: 'work' }, 'not an object'],
+      Active: false,
+      [ENTERPRISE.toUpperCase()]: {
+        schemas: [ENTERPRISE],
+        Department: 'Engines',
+        Manager: { Value: 'm1', DISPLAYNAME: 'Boss' },
+      },
+    });
+    expect(canonicalNames(body, USER)).toEqual({
+      schemas: [CORE_USER, ENTERPRISE],
+      id: 'u1',
+      externalId: 'x1',
+      userName: 'ada@example.com',
+      name: { givenName: 'Ada', familyName: 'Lovelace' },
+      emails: [{ primary: true, value: 'ada@example.com', type: 'work' }, 'not an object'],
+      active: false,
+      [ENTERPRISE]: { department: 'Engines', manager: { value: 'm1', displayName: 'Boss' } },
+    });
+  });
+
+  it('keeps names the schema lacks as sent, and values as they are', () => {
+    const body = {
+      ShoeSize: '9',
+      name: 'not an object',
+      emails: [{ Value: 'a@b.c', Label: 'w' }],
+      'urn:example:Acme': { Team: 'x' },
+    };
+    expect(canonicalNames(body, USER)).toEqual({
+      ShoeSize: '9',
+      name: 'not an object',
+      emails: [{ value: 'a@b.c', Label: 'w' }],
+      'urn:example:Acme': { Team: 'x' },
+    });
+  });
+
+  it('groups: members and the extension URN of Entra', () => {
+    const body = {
+      DisplayName: 'Eng',
+      Members: [{ Value: 'u1', displayName: 'new User' }],
+      [ENTRA_GROUP.toLowerCase()]: { Schemas: [], Anything: 1 },
+    };
+    expect(canonicalNames(body, GROUP)).toEqual({
+      displayName: 'Eng',
+      members: [{ value: 'u1', displayName: 'new User' }],
+      [ENTRA_GROUP]: { Anything: 1 },
+    });
+  });
+
+  it('of two keys naming one attribute, keeps the later', () => {
+    expect(canonicalNames({ userName: 'a', USERNAME: 'b' }, USER)).toEqual({ userName: 'b' });
+    expect(canonicalNames({ Title: 'a', title: 'b' }, USER)).toEqual({ title: 'b' });
+  });
+
+  it('a __proto__ key stays an own property and never becomes the prototype', () => {
+    const body = JSON.parse(
+      '{"__proto__":{"role":"admin"},"name":{"__proto__":{"givenName":"x"}}}',
+    ) as Json;
+    const out = canonicalNames(body, USER);
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(out.role).toBeUndefined();
+    expect(Object.keys(out)).toEqual(['__proto__', 'name']);
+    const name = out.name as Json;
+    expect(Object.getPrototypeOf(name)).toBe(Object.prototype);
+    expect(name.givenName).toBeUndefined();
   });
 });

@@ -25,7 +25,10 @@
  * - Names are case-insensitive; results use the schema's canonical names. An unknown attribute,
  *   sub-attribute (in a path or inside a value) or schema URN is invalidPath, extensions
  *   included: an attribute the resource layer does not declare would otherwise be dropped
- *   silently, and Entra shows the error in its provisioning logs.
+ *   silently, and Entra shows the error in its provisioning logs. Two exceptions: unknown
+ *   sub-attributes of a deltaOnly value are ignored (Microsoft's test collection sends members
+ *   as `{"displayName": ..., "value": id}`), and so is a `schemas` key in an extension object.
+ * - The PatchOp message's own names (`Operations`, `op`, `path`, `value`) are case-insensitive too.
  * - Writing `id`, `meta`, `schemas` or any readOnly attribute is mutability, except with the
  *   value it already has (Okta's group rename echoes `id`); a path-less `schemas` key is
  *   ignored. readOnly sub-attributes inside a value are dropped, as PUT does (RFC 7644 §3.5.1).
@@ -38,7 +41,8 @@
  * - Writing an extension attribute adds the extension URN to the resource's `schemas` (when it
  *   has a `schemas` array); an extension left empty is dropped, and its URN with it.
  */
-import { parse as parseFilter, type Filter } from 'scim2-parse-filter';
+import type { Filter } from 'scim2-parse-filter';
+import { parseScimFilter } from '../filter/scim-filter.js';
 import { ScimError, type ScimType } from '../scim-error.js';
 
 export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -272,21 +276,21 @@ function closingBracket(text: string, open: number): number {
 /** Parses and checks a PatchOp message; `capitalizedOps` is set on `dialect`. */
 function readOperations(request: unknown, dialect: PatchDialect): PatchOperation[] {
   if (!isObject(request)) return fail('invalidSyntax', 'The PatchOp request must be an object.');
-  const schemas = request.schemas;
+  const schemas = getAttr(request, 'schemas');
   if (
     !Array.isArray(schemas) ||
     !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === PATCH_OP_SCHEMA.toLowerCase())
   ) {
     fail('invalidSyntax', `The request "schemas" must contain "${PATCH_OP_SCHEMA}".`);
   }
-  const operations = request.Operations;
+  const operations = getAttr(request, 'Operations');
   if (!Array.isArray(operations) || operations.length === 0) {
     fail('invalidSyntax', 'The request must have a non-empty "Operations" array.');
   }
   return (operations as unknown[]).map((raw, i) => {
     const where = `Operations[${i}]`;
     if (!isObject(raw)) return fail('invalidSyntax', `${where} must be an object.`);
-    const { op, path, value } = raw;
+    const [op, path, value] = ['op', 'path', 'value'].map((k) => getAttr(raw, k));
     if (typeof op !== 'string') return fail('invalidSyntax', `${where} has no "op".`);
     const name = op.toLowerCase();
     if (name !== 'add' && name !== 'replace' && name !== 'remove') {
@@ -385,7 +389,7 @@ class Patcher {
         fail('invalidPath', `"${text}": only multi-valued complex attributes take a filter.`);
       }
       try {
-        target.filter = parseFilter(rest.slice(1, close));
+        target.filter = parseScimFilter(rest.slice(1, close));
       } catch (e) {
         fail(
           'invalidPath',
@@ -627,7 +631,8 @@ class Patcher {
         );
       }
       for (const [key, v] of Object.entries(value)) {
-        if (target.kind === 'resource' && key.toLowerCase() === 'schemas') continue;
+        // An extension object may carry its own "schemas" (some clients copy the resource's).
+        if (key.toLowerCase() === 'schemas') continue;
         const scope = target.kind === 'extension' ? target.scope : undefined;
         this.apply(op, this.resolve(key, scope), v);
       }
@@ -851,9 +856,19 @@ class Patcher {
     }
   }
 
-  /** Ids of `[{"value": id, ...}]` (or one such object). */
+  /** Ids of `[{"value": id, ...}]` (or one such object); sub-attributes the schema lacks are
+   * ignored (Microsoft's test collection sends `{"displayName": ..., "value": id}`). */
   private deltaIds(t: AttrTarget, value: unknown): string[] {
-    const values = this.normalizeAny(t.def, value, t.text) as unknown[];
+    const subs = t.def.subAttributes ?? {};
+    const known = (v: unknown) =>
+      isObject(v)
+        ? Object.fromEntries(Object.entries(v).filter(([k]) => findDef(subs, k) !== undefined))
+        : v;
+    const values = this.normalizeAny(
+      t.def,
+      Array.isArray(value) ? value.map(known) : known(value),
+      t.text,
+    ) as unknown[];
     return values.map((v, i) => {
       const id = isObject(v) ? getAttr(v, 'value') : v;
       if (typeof id !== 'string' || id === '') {
@@ -976,6 +991,54 @@ function replaceIds(d: DeltaState, ids: string[]): void {
   d.replaceWith = new Set(ids);
   d.add.clear();
   d.remove.clear();
+}
+
+/**
+ * `resource` (a POST or PUT body, or a stored resource) with every attribute name the schema
+ * declares in the schema's spelling, at every level: common, core and extension attributes and
+ * their sub-attributes (RFC 7643 §2.1: names are case-insensitive, and clients read answers with
+ * the canonical names). Names the schema lacks keep the client's spelling; a `schemas` key in an
+ * extension object is dropped. Of two keys naming one attribute, the later wins, as in a PATCH.
+ * Values are not checked. Never mutates `resource`.
+ */
+export function canonicalNames(
+  resource: Record<string, unknown>,
+  schema: PatchSchema,
+): Record<string, unknown> {
+  const core = { ...DEFAULT_COMMON, ...schema.attributes, ...FIXED_COMMON };
+  const out: Json = {};
+  for (const [key, value] of Object.entries(resource)) {
+    const urn = schema.extensionUrns.find((u) => u.toLowerCase() === key.toLowerCase());
+    if (urn === undefined) {
+      putNamed(out, findDef(core, key), key, value);
+      continue;
+    }
+    const defs = schema.extensions[findKey(schema.extensions, urn) ?? urn] ?? {};
+    const extension = isObject(value)
+      ? Object.fromEntries(Object.entries(value).filter(([k]) => k.toLowerCase() !== 'schemas'))
+      : value;
+    put(out, urn, isObject(extension) ? canonicalObject(extension, defs) : extension);
+  }
+  return out;
+}
+
+function canonicalObject(value: Json, defs: Record<string, AttributeDef>): Json {
+  const out: Json = {};
+  for (const [key, v] of Object.entries(value)) putNamed(out, findDef(defs, key), key, v);
+  return out;
+}
+
+function putNamed(out: Json, named: Named | undefined, key: string, value: unknown): void {
+  if (!named) return put(out, key, value);
+  const subs = named.def.subAttributes;
+  const canonical = (v: unknown) => (subs && isObject(v) ? canonicalObject(v, subs) : v);
+  put(out, named.name, Array.isArray(value) ? value.map(canonical) : canonical(value));
+}
+
+/** Sets an own property, whatever the key (`__proto__` included), replacing other casings. */
+function put(out: Json, key: string, value: unknown): void {
+  deleteAttr(out, key);
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /**

@@ -4,6 +4,7 @@ import { Scim1764400000000 } from './1764400000000-scim.js';
 import { MailOutbox1764500000000 } from './1764500000000-mail-outbox.js';
 import { AccountOwnership1764510000000 } from './1764510000000-account-ownership.js';
 import { ExternalIdentities1764520000000 } from './1764520000000-external-identities.js';
+import { MemberRemovals1764530000000 } from './1764530000000-member-removals.js';
 
 /** Every migration in order. Append new ones; never edit one that has landed. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   MailOutbox1764500000000,
   AccountOwnership1764510000000,
   ExternalIdentities1764520000000,
+  MemberRemovals1764530000000,
 ];

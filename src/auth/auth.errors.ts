@@ -8,6 +8,8 @@ export const AuthErrorStatus = {
   SIGN_IN_METHOD_DISABLED: 403,
   MEMBERSHIP_DEACTIVATED: 403,
   NOT_A_MEMBER: 403,
+  // An admin removed the person by hand: just-in-time sign-in does not bring them back.
+  MEMBER_REMOVED: 403,
   INVALID_CREDENTIALS: 401,
   TOO_MANY_ATTEMPTS: 429,
   NOT_SIGNED_IN: 401,

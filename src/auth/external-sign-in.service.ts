@@ -9,6 +9,7 @@ import { Membership } from '../workspace/entities/membership.entity.js';
 import { User } from '../workspace/entities/user.entity.js';
 import type { Workspace } from '../workspace/entities/workspace.entity.js';
 import { MemberService } from '../workspace/member.service.js';
+import { AuthException } from './auth.errors.js';
 import { SessionService } from './session/session.service.js';
 import type { SignInMethod } from './session/session.entity.js';
 import {
@@ -49,7 +50,8 @@ export interface ExternalSignInResult {
 /**
  * What every identity-provider sign-in does once the IdP's answer is verified: the method is
  * still enabled, the person is an active member (or may become one just in time: SAML, an email
- * in a verified claimed domain, never under SCIM-only provisioning), then a session.
+ * in a verified claimed domain, never under SCIM-only provisioning, never a person an admin
+ * removed by hand until an admin lets them back in), then a session.
  */
 @Injectable()
 export class ExternalSignInService {
@@ -84,6 +86,12 @@ export class ExternalSignInService {
       context.justInTime &&
       !workspace.scimOnlyProvisioning &&
       (await this.domains.isVerifiedDomainOf(workspace.id, emailDomain(email)));
+    if (mayCreateJustInTime && user && (await this.members.wasRemoved(workspace.id, user.id))) {
+      throw new AuthException(
+        'MEMBER_REMOVED',
+        'An admin removed you from this workspace. Please ask an admin to add you again or to send you an invite.',
+      );
+    }
     assertMembershipActiveOrThrow(membership, { mayCreateJustInTime });
 
     return this.dataSource.transaction(async (tx) => {

@@ -11,6 +11,7 @@ import { Group, GroupMember } from './entities/group.entity.js';
 import { Membership } from './entities/membership.entity.js';
 import type { Workspace } from './entities/workspace.entity.js';
 import { type MemberView, toMemberView } from './member.service.js';
+import { ProvisioningService } from './provisioning.service.js';
 import { lockWorkspace } from './workspace-lock.js';
 import { scimOnlyProvisioningError, WorkspaceException } from './workspace.errors.js';
 
@@ -19,6 +20,10 @@ export interface GroupView {
   id: string;
   displayName: string;
   scimManaged: boolean;
+  /** SCIM-managed members of the group are admins while in it. */
+  adminRole: boolean;
+  /** Who gave the group the admin role: an admin here, or the IdP's Gatehouse extension. */
+  adminRoleSetBy: 'admin' | 'scim' | null;
   memberCount: number;
   createdAt: Date;
   updatedAt: Date;
@@ -34,16 +39,23 @@ export interface CreateGroupInput {
 }
 
 export interface UpdateGroupInput {
-  displayName: string;
+  displayName?: string;
+  adminRole?: boolean;
 }
 
 const GROUP_COLUMNS = `
   g.id,
   g.display_name AS "displayName",
   g.scim_managed AS "scimManaged",
+  g.admin_role AS "adminRole",
+  CASE WHEN NOT g.admin_role THEN NULL WHEN g.admin_role_by_admin THEN 'admin' ELSE 'scim' END
+    AS "adminRoleSetBy",
   (SELECT count(*) FROM group_members gm WHERE gm.group_id = g.id)::int AS "memberCount",
   g.created_at AS "createdAt",
   g.updated_at AS "updatedAt"`;
+
+/** Strictly later than the last write, so the group's SCIM ETag changes (as the SCIM side does). */
+const BUMP_UPDATED_AT = `greatest(clock_timestamp(), updated_at + interval '1 millisecond')`;
 
 const groupNotFound = () =>
   new WorkspaceException('GROUP_NOT_FOUND', 'No such group in this workspace.');
@@ -57,13 +69,15 @@ function distinctIds(ids: readonly string[]): string[] {
  * Groups of a workspace. Every write locks the workspace first (so it serialises with member
  * deactivation, which empties the member's groups) and records its audit event in the same
  * transaction. Writes by hand (any channel but SCIM) are refused while the workspace uses only
- * SCIM for provisioning, and on groups pushed by SCIM.
+ * SCIM for provisioning, and on groups pushed by SCIM — except a group's admin role, which an
+ * IdP like Okta cannot push and so only an admin can set.
  */
 @Injectable()
 export class GroupService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly audit: AuditService,
+    private readonly provisioning: ProvisioningService,
   ) {}
 
   async list(
@@ -159,6 +173,12 @@ export class GroupService {
     });
   }
 
+  /**
+   * Renames the group and/or sets its admin role. A rename is a write by hand like any other; the
+   * admin role may be set on any group, even SCIM-managed ones and under the SCIM-only lock,
+   * because IdPs like Okta cannot push it. Turning it off may not leave the workspace without an
+   * active admin, and may not undo what the IdP itself set (Gatehouse group extension).
+   */
   async update(
     workspaceId: string,
     groupId: string,
@@ -166,24 +186,119 @@ export class GroupService {
     actor: AuditActor,
   ): Promise<GroupView> {
     return this.dataSource.transaction(async (tx) => {
-      await this.lockForWrite(tx, workspaceId, actor);
-      const group = await this.findWritableGroup(tx, workspaceId, groupId, actor);
-      if (input.displayName !== group.displayName) {
+      const renames = input.displayName !== undefined;
+      const workspace = await lockWorkspace(tx, workspaceId);
+      if (renames && workspace.scimOnlyProvisioning && actor.channel !== 'scim') {
+        throw scimOnlyProvisioningError();
+      }
+      const group = await this.findGroup(tx, workspaceId, groupId);
+      if (renames) this.assertWritable(group, actor);
+      const before: Record<string, unknown> = {};
+      const after: Record<string, unknown> = {};
+      if (renames && input.displayName !== group.displayName) {
         try {
           await tx.update(Group, { id: group.id, workspaceId }, { displayName: input.displayName });
         } catch (error) {
-          throw this.translateWriteError(error, input.displayName);
+          throw this.translateWriteError(error, input.displayName!);
         }
+        before.displayName = group.displayName;
+        after.displayName = input.displayName;
+      }
+      if (input.adminRole !== undefined) {
+        const changed = await this.setAdminRole(tx, workspaceId, group, input.adminRole, actor);
+        Object.assign(before, changed?.before);
+        Object.assign(after, changed?.after);
+      }
+      if (Object.keys(after).length > 0) {
+        await tx.query(`UPDATE groups SET updated_at = ${BUMP_UPDATED_AT} WHERE id = $1`, [
+          group.id,
+        ]);
         await this.audit.record(tx, workspaceId, actor, {
           action: 'group.updated',
           targetType: 'group',
           targetId: group.id,
-          before: { displayName: group.displayName },
-          after: { displayName: input.displayName },
+          before,
+          after,
         });
       }
       return this.get(workspaceId, group.id, tx);
     });
+  }
+
+  /**
+   * An admin gives the group the admin role (owned by the admin from then on: the IdP's writes
+   * keep it) or takes it away. Returns what changed, or null.
+   */
+  private async setAdminRole(
+    tx: EntityManager,
+    workspaceId: string,
+    group: Group,
+    adminRole: boolean,
+    actor: AuditActor,
+  ): Promise<{ before: Record<string, unknown>; after: Record<string, unknown> } | null> {
+    const setBy = (g: { adminRole: boolean; adminRoleByAdmin: boolean }) =>
+      g.adminRole ? (g.adminRoleByAdmin ? 'admin' : 'scim') : null;
+    const wanted = { adminRole, adminRoleByAdmin: adminRole };
+    if (
+      group.adminRole === wanted.adminRole &&
+      group.adminRoleByAdmin === wanted.adminRoleByAdmin
+    ) {
+      return null;
+    }
+    if (!adminRole && group.scimManaged && !group.adminRoleByAdmin) {
+      throw new WorkspaceException(
+        'SCIM_MANAGED',
+        'The identity provider gives this group the admin role (Gatehouse group extension); change it there.',
+        { groupId: group.id },
+      );
+    }
+    await tx.update(Group, { id: group.id, workspaceId }, wanted);
+    if (group.adminRole !== adminRole) {
+      await this.recomputeRoles(
+        tx,
+        workspaceId,
+        await this.memberIdsOf(tx, workspaceId, group.id),
+        actor,
+      );
+    }
+    return {
+      before: { adminRole: group.adminRole, adminRoleSetBy: setBy(group) },
+      after: { adminRole, adminRoleSetBy: setBy(wanted) },
+    };
+  }
+
+  /**
+   * Members the IdP manages are admins while in a group with the admin role: recomputed with
+   * ProvisioningService's rule. Unlike the IdP's own changes, a change made here may not leave
+   * the workspace without an active admin (the same rule as demoting one by hand).
+   */
+  private async recomputeRoles(
+    tx: EntityManager,
+    workspaceId: string,
+    userIds: string[],
+    actor: AuditActor,
+  ): Promise<void> {
+    if (userIds.length === 0) return;
+    const adminsBefore = await this.provisioning.countActiveAdmins(tx, workspaceId);
+    await this.provisioning.recomputeRoles(tx, workspaceId, userIds, actor);
+    if (adminsBefore > 0 && (await this.provisioning.countActiveAdmins(tx, workspaceId)) === 0) {
+      throw new WorkspaceException(
+        'LAST_ADMIN',
+        'A workspace must keep at least one active admin, and this change would demote the last one: promote another member first.',
+      );
+    }
+  }
+
+  private async memberIdsOf(
+    tx: EntityManager,
+    workspaceId: string,
+    groupId: string,
+  ): Promise<string[]> {
+    const rows = await tx.query<{ user_id: string }[]>(
+      `SELECT user_id FROM group_members WHERE workspace_id = $1 AND group_id = $2`,
+      [workspaceId, groupId],
+    );
+    return rows.map((r) => r.user_id);
   }
 
   /** Deletes the group; its memberships go with it (the foreign key cascades). */
@@ -192,6 +307,7 @@ export class GroupService {
       await this.lockForWrite(tx, workspaceId, actor);
       const group = await this.findWritableGroup(tx, workspaceId, groupId, actor);
       const before = await this.get(workspaceId, group.id, tx);
+      const members = group.adminRole ? await this.memberIdsOf(tx, workspaceId, group.id) : [];
       await tx.delete(Group, { id: group.id, workspaceId });
       await this.audit.record(tx, workspaceId, actor, {
         action: 'group.deleted',
@@ -199,6 +315,7 @@ export class GroupService {
         targetId: group.id,
         before: { displayName: before.displayName, memberCount: before.memberCount },
       });
+      await this.recomputeRoles(tx, workspaceId, members, actor);
     });
   }
 
@@ -305,6 +422,11 @@ export class GroupService {
     actor: AuditActor,
   ): Promise<Group> {
     const group = await this.findGroup(tx, workspaceId, groupId);
+    this.assertWritable(group, actor);
+    return group;
+  }
+
+  private assertWritable(group: Group, actor: AuditActor): void {
     if (group.scimManaged && actor.channel !== 'scim') {
       throw new WorkspaceException(
         'SCIM_MANAGED',
@@ -312,7 +434,6 @@ export class GroupService {
         { groupId: group.id },
       );
     }
-    return group;
   }
 
   /** Refuses unless every id is an active member of the workspace, naming the ones that are not. */
@@ -396,6 +517,7 @@ export class GroupService {
       targetId: group.id,
       details: { displayName: group.displayName, userIds },
     });
+    if (group.adminRole) await this.recomputeRoles(tx, workspaceId, userIds, actor);
   }
 
   private translateWriteError(error: unknown, displayName: string): unknown {

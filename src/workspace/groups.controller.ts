@@ -10,11 +10,24 @@ import {
   Put,
   Query,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCookieAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { RequireAccess } from '../common/access.decorator.js';
 import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from '../common/actor.js';
 import { PageQuery, pageOf } from '../common/paging.js';
-import { CreateGroupDto, ListGroupsQuery, UpdateGroupDto } from './dto/group.dto.js';
+import {
+  CreateGroupDto,
+  GroupDto,
+  GroupPageDto,
+  ListGroupsQuery,
+  UpdateGroupDto,
+} from './dto/group.dto.js';
 import { Workspace } from './entities/workspace.entity.js';
 import { GroupService } from './group.service.js';
 
@@ -27,12 +40,14 @@ export class GroupsController {
 
   @Get()
   @RequireAccess('admin')
+  @ApiOkResponse({ type: GroupPageDto })
   list(@CurrentWorkspace() workspace: Workspace, @Query() query: ListGroupsQuery) {
     return this.groups.list(workspace.id, { displayName: query.displayName }, pageOf(query));
   }
 
   @Post()
   @RequireAccess('admin')
+  @ApiCreatedResponse({ type: GroupDto })
   create(
     @CurrentWorkspace() workspace: Workspace,
     @Body() body: CreateGroupDto,
@@ -43,6 +58,7 @@ export class GroupsController {
 
   @Get(':id')
   @RequireAccess('admin')
+  @ApiOkResponse({ type: GroupDto })
   get(@CurrentWorkspace() workspace: Workspace, @Param('id') id: string) {
     return this.groups.get(workspace.id, id);
   }
@@ -59,6 +75,12 @@ export class GroupsController {
 
   @Patch(':id')
   @RequireAccess('admin')
+  @ApiOperation({
+    summary: 'Rename a group, or set whether its members are admins',
+    description:
+      'adminRole may be set on groups pushed by SCIM and under SCIM-only provisioning (identity providers such as Okta cannot push it); renaming them is refused (409 SCIM_MANAGED, 409 SCIM_ONLY_PROVISIONING).',
+  })
+  @ApiOkResponse({ type: GroupDto })
   update(
     @CurrentWorkspace() workspace: Workspace,
     @Param('id') id: string,

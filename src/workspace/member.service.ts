@@ -18,6 +18,7 @@ import {
 } from './entities/membership.entity.js';
 import { User } from './entities/user.entity.js';
 import type { Workspace } from './entities/workspace.entity.js';
+import { memberRemovals, type MemberRemovalView } from './member-removal.repository.js';
 import { AccountOwnershipService } from './ownership/account-ownership.service.js';
 import { lockWorkspace } from './workspace-lock.js';
 import { scimOnlyProvisioningError, WorkspaceException } from './workspace.errors.js';
@@ -71,6 +72,16 @@ export function toMemberView(m: Membership): MemberView {
     deactivatedAt: m.deactivatedAt,
   };
 }
+
+/** Why a removal record went away (member.removal_cleared). */
+export type RemovalClearedReason = 'added' | 'invite_accepted' | 'scim_provisioned' | 'deleted';
+
+const REASON_BY_SOURCE: Record<MemberSource, RemovalClearedReason> = {
+  manual: 'added',
+  invite: 'invite_accepted',
+  saml: 'added',
+  scim: 'scim_provisioned',
+};
 
 function snapshot(m: Pick<Membership, 'role' | 'status'>) {
   return { role: m.role, status: m.status };
@@ -165,6 +176,8 @@ export class MemberService {
       targetId: user.id,
       after: { email: user.email, role: input.role, status: 'active', source: input.source },
     });
+    // Just-in-time sign-in never gets here for a removed person (it refuses them first).
+    await this.clearRemoval(tx, workspace.id, user.id, input.actor, REASON_BY_SOURCE[input.source]);
     return this.get(workspace.id, user.id, tx);
   }
 
@@ -331,6 +344,8 @@ export class MemberService {
         await this.assertAnotherActiveAdmin(tx, workspaceId, userId);
       }
       await tx.delete(Membership, { workspaceId, userId });
+      // Removed by hand: just-in-time sign-in must not bring them back (see wasRemoved).
+      await memberRemovals.record(tx, workspaceId, userId, actor);
       // No longer here, no longer provisioned from here: another workspace's SCIM may take them.
       await tx.query(
         `UPDATE users SET scim_workspace_id = NULL WHERE id = $1 AND scim_workspace_id = $2`,
@@ -343,6 +358,57 @@ export class MemberService {
         before: { email: membership.user.email, ...snapshot(membership) },
       });
     });
+  }
+
+  /**
+   * Whether an admin removed this person from the workspace by hand and nobody has let them back
+   * in since: just-in-time sign-in then refuses to re-create them.
+   */
+  async wasRemoved(workspaceId: string, userId: string): Promise<boolean> {
+    return memberRemovals.exists(this.dataSource.manager, workspaceId, userId);
+  }
+
+  /** The people admins removed by hand, newest first. */
+  async listRemovals(
+    workspaceId: string,
+    filter: { email?: string },
+    page: { limit: number; offset: number },
+  ): Promise<Page<MemberRemovalView>> {
+    const email = filter.email ? normalizeEmail(filter.email) : undefined;
+    return memberRemovals.list(this.dataSource.manager, workspaceId, { email }, page);
+  }
+
+  /** An admin lets a removed person back in through just-in-time sign-in. */
+  async deleteRemoval(workspaceId: string, userId: string, actor: AuditActor): Promise<void> {
+    await this.dataSource.transaction(async (tx) => {
+      const cleared =
+        isUuid(userId) &&
+        (await this.clearRemoval(tx, workspaceId, userId.toLowerCase(), actor, 'deleted'));
+      if (!cleared) {
+        throw new WorkspaceException(
+          'MEMBER_REMOVAL_NOT_FOUND',
+          'No removal of this person is recorded in this workspace.',
+        );
+      }
+    });
+  }
+
+  /** Forgets a removal (the person is a member again, or an admin deleted it), audited. */
+  async clearRemoval(
+    tx: EntityManager,
+    workspaceId: string,
+    userId: string,
+    actor: AuditActor,
+    reason: RemovalClearedReason,
+  ): Promise<boolean> {
+    if (!(await memberRemovals.clear(tx, workspaceId, userId))) return false;
+    await this.audit.record(tx, workspaceId, actor, {
+      action: 'member.removal_cleared',
+      targetType: 'user',
+      targetId: userId,
+      details: { reason },
+    });
+    return true;
   }
 
   async revokeSessions(workspaceId: string, userId: string, actor: AuditActor): Promise<number> {

@@ -1,9 +1,22 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCookieAuth,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { RequireAccess } from '../common/access.decorator.js';
 import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from '../common/actor.js';
 import { pageOf } from '../common/paging.js';
-import { AddMemberDto, ListMembersQuery, UpdateMemberDto } from './dto/member.dto.js';
+import {
+  AddMemberDto,
+  ListMemberRemovalsQuery,
+  ListMembersQuery,
+  MemberRemovalPageDto,
+  UpdateMemberDto,
+} from './dto/member.dto.js';
 import { Workspace } from './entities/workspace.entity.js';
 import { MemberService } from './member.service.js';
 
@@ -36,6 +49,36 @@ export class MembersController {
     });
   }
 
+  // Declared before ':userId' so that "removals" is not taken for a user id.
+  @Get('removals')
+  @RequireAccess('admin')
+  @ApiOperation({
+    summary: 'People an admin removed by hand',
+    description:
+      'Removed members are not re-created by just-in-time sign-in (SAML) until an admin adds or invites them again, deletes the removal, or the identity provider provisions them by SCIM. Newest first.',
+  })
+  @ApiOkResponse({ type: MemberRemovalPageDto })
+  listRemovals(@CurrentWorkspace() workspace: Workspace, @Query() query: ListMemberRemovalsQuery) {
+    return this.members.listRemovals(workspace.id, { email: query.email }, pageOf(query));
+  }
+
+  @Delete('removals/:userId')
+  @HttpCode(204)
+  @RequireAccess('admin')
+  @ApiOperation({
+    summary: 'Forget a removal',
+    description:
+      'The person may be created just in time again at their next sign-in (404 MEMBER_REMOVAL_NOT_FOUND when no removal is recorded).',
+  })
+  @ApiNoContentResponse()
+  async deleteRemoval(
+    @CurrentWorkspace() workspace: Workspace,
+    @Param('userId') userId: string,
+    @CurrentAuditActor() actor: AuditActor,
+  ) {
+    await this.members.deleteRemoval(workspace.id, userId, actor);
+  }
+
   @Get(':userId')
   @RequireAccess('self')
   get(@CurrentWorkspace() workspace: Workspace, @Param('userId') userId: string) {
@@ -56,6 +99,11 @@ export class MembersController {
   @Delete(':userId')
   @HttpCode(204)
   @RequireAccess('admin')
+  @ApiOperation({
+    summary: 'Remove a member',
+    description:
+      'The removal is recorded (GET .../members/removals): just-in-time sign-in does not re-create the person until an admin adds or invites them again, or deletes the removal; a SCIM assignment from the identity provider still provisions them.',
+  })
   async remove(
     @CurrentWorkspace() workspace: Workspace,
     @Param('userId') userId: string,

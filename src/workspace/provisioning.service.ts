@@ -34,6 +34,15 @@ export interface ProvisionedGroup {
 }
 
 /**
+ * The admin role a pushed group ends up with. One an admin set in Gatehouse stays: Okta's group
+ * push cannot carry it, so its PUTs and PATCHes (without the Gatehouse extension) say nothing
+ * about it; only an admin clears it. Otherwise the IdP's extension decides.
+ */
+function adminRoleAfterPush(current: { adminRoleByAdmin: boolean }, pushed: boolean): boolean {
+  return current.adminRoleByAdmin || pushed;
+}
+
+/**
  * A group's new updated_at, which its SCIM ETag (milliseconds) is made of: strictly later than
  * the last one, so every write changes the ETag even when two writes, serialised by the
  * workspace lock, started within the same millisecond (now() is the transaction's start).
@@ -73,7 +82,7 @@ export class ProvisioningService {
     });
   }
 
-  private async countActiveAdmins(tx: EntityManager, workspaceId: string): Promise<number> {
+  async countActiveAdmins(tx: EntityManager, workspaceId: string): Promise<number> {
     const [row] = await tx.query<{ admins: number }[]>(
       `SELECT count(*)::int AS admins FROM memberships
         WHERE workspace_id = $1 AND role = 'admin' AND status = 'active'`,
@@ -198,6 +207,8 @@ export class ProvisioningService {
       await this.members.setStatus(tx, workspaceId, user.id, wanted, actor);
     }
     await this.recomputeRoles(tx, workspaceId, [user.id], actor);
+    // The IdP assigned them explicitly: a removal by hand no longer holds just-in-time sign-in.
+    await this.members.clearRemoval(tx, workspaceId, user.id, actor, 'scim_provisioned');
     return user.id;
   }
 
@@ -449,8 +460,10 @@ export class ProvisioningService {
     memberIds: string[],
     actor: AuditActor,
   ): Promise<string> {
-    const [existing] = await tx.query<{ id: string; scim_managed: boolean; admin_role: boolean }[]>(
-      `SELECT id, scim_managed, admin_role FROM groups
+    const [existing] = await tx.query<
+      { id: string; scim_managed: boolean; admin_role: boolean; admin_role_by_admin: boolean }[]
+    >(
+      `SELECT id, scim_managed, admin_role, admin_role_by_admin FROM groups
         WHERE workspace_id = $1 AND lower(display_name) = lower($2)
         FOR UPDATE`,
       [workspaceId, group.displayName],
@@ -464,6 +477,13 @@ export class ProvisioningService {
     let groupId: string;
     if (existing) {
       groupId = existing.id;
+      group = {
+        ...group,
+        adminRole: adminRoleAfterPush(
+          { adminRoleByAdmin: existing.admin_role_by_admin },
+          group.adminRole,
+        ),
+      };
       await tx.update(
         Group,
         { id: groupId, workspaceId },
@@ -524,6 +544,7 @@ export class ProvisioningService {
     const current = await tx.findOneBy(Group, { id: groupId, workspaceId });
     if (!current)
       throw new WorkspaceException('GROUP_NOT_FOUND', 'No such group in this workspace.');
+    group = { ...group, adminRole: adminRoleAfterPush(current, group.adminRole) };
     const changed =
       current.displayName !== group.displayName ||
       current.scimExternalId !== group.externalId ||

@@ -104,6 +104,8 @@ describe('groups', () => {
         id: expect.any(String),
         displayName: 'Design',
         scimManaged: false,
+        adminRole: false,
+        adminRoleSetBy: null,
         memberCount: 0,
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
@@ -634,6 +636,24 @@ describe('groups', () => {
       expect(res.body.code).toBe('SCIM_ONLY_PROVISIONING');
     });
 
+    it("still allows setting a group's admin role, and nothing else in the same request", async () => {
+      const { ws, group } = await workspaceWithGroup();
+      await setScimOnly(ws, true);
+      const both = await t.http
+        .patch(`${groupsUrl(ws)}/${group.id}`)
+        .set('Cookie', ws.adminCookie)
+        .send({ displayName: 'X', adminRole: true })
+        .expect(409);
+      expect(both.body.code).toBe('SCIM_ONLY_PROVISIONING');
+      expect((await getGroup(ws, group.id).expect(200)).body.adminRole).toBe(false);
+      const res = await t.http
+        .patch(`${groupsUrl(ws)}/${group.id}`)
+        .set('Cookie', ws.adminCookie)
+        .send({ adminRole: true })
+        .expect(200);
+      expect(res.body).toMatchObject({ displayName: 'Engineering', adminRole: true });
+    });
+
     it('still allows reads', async () => {
       const { ws, ada, group } = await workspaceWithGroup();
       await setScimOnly(ws, true);
@@ -699,6 +719,30 @@ describe('groups', () => {
       const after = await getGroup(ws, group.id).expect(200);
       expect(after.body).toMatchObject({ displayName: 'Engineering', scimManaged: true });
       expect(await groupMemberIds(ws, group.id)).toEqual([ada]);
+    });
+
+    it('lets a signed-in admin set its admin role, which the IdP cannot push, audited on the admin channel', async () => {
+      const { ws, group } = await workspaceWithGroup();
+      await markScimManaged(group.id);
+      const res = await t.http
+        .patch(`${groupsUrl(ws)}/${group.id}`)
+        .set('Cookie', ws.adminCookie)
+        .send({ adminRole: true })
+        .expect(200);
+      expect(res.body).toMatchObject({
+        displayName: 'Engineering',
+        scimManaged: true,
+        adminRole: true,
+        adminRoleSetBy: 'admin',
+      });
+      expect(await auditEvents(ws, 'group.updated')).toEqual([
+        expect.objectContaining({
+          channel: 'admin',
+          actorId: ws.adminId,
+          targetId: group.id,
+          after: { adminRole: true, adminRoleSetBy: 'admin' },
+        }),
+      ]);
     });
 
     it('can still be read, and other groups can still be written', async () => {

@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsString, MaxLength, MinLength } from 'class-validator';
 import { PageQuery } from '../../common/paging.js';
 import {
@@ -52,4 +52,57 @@ export class ListMembersQuery extends PageQuery {
   @IsString()
   @MaxLength(254)
   email?: string;
+}
+
+export class ListMemberRemovalsQuery extends PageQuery {
+  @ApiPropertyOptional({ description: 'Part of the email, case-insensitive' })
+  @Optional()
+  @IsString()
+  @MaxLength(254)
+  email?: string;
+}
+
+export class MemberRemovalActorDto {
+  @ApiProperty({ enum: ['admin', 'internal'], description: 'The channel of the removal.' })
+  channel: string;
+
+  @ApiProperty({ enum: ['user', 'internal'] })
+  type: string;
+
+  @ApiProperty({ nullable: true, type: String, description: "The admin's user id." })
+  id: string | null;
+
+  @ApiProperty({ nullable: true, type: String, description: "The admin's email, or the token." })
+  label: string | null;
+}
+
+export class MemberRemovalDto {
+  @ApiProperty({ format: 'uuid' })
+  userId: string;
+
+  @ApiProperty({ description: "The person's current email." })
+  email: string;
+
+  @ApiProperty({ nullable: true, type: String })
+  fullName: string | null;
+
+  @ApiProperty({ format: 'date-time' })
+  removedAt: Date;
+
+  @ApiProperty({ type: MemberRemovalActorDto })
+  removedBy: MemberRemovalActorDto;
+}
+
+export class MemberRemovalPageDto {
+  @ApiProperty({ type: [MemberRemovalDto] })
+  items: MemberRemovalDto[];
+
+  @ApiProperty()
+  total: number;
+
+  @ApiProperty()
+  limit: number;
+
+  @ApiProperty()
+  offset: number;
 }

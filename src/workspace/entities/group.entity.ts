@@ -27,6 +27,10 @@ export class Group {
   @Column({ name: 'admin_role', type: 'boolean', default: false })
   adminRole: boolean;
 
+  /** The admin role was set in Gatehouse by an admin: an IdP write never clears it. */
+  @Column({ name: 'admin_role_by_admin', type: 'boolean', default: false })
+  adminRoleByAdmin: boolean;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

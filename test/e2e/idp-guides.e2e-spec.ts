@@ -162,6 +162,34 @@ describe('What the IdP guides promise', () => {
       expect(await warnings(ws)).not.toContain('NO_ACTIVE_ADMIN');
     });
 
+    it('recovers with the internal token: a pushed group marked as an admin group', async () => {
+      const ws = await workspaceWithoutAdmin();
+      const pushed = await okta(ws)
+        .post('/Groups', {
+          schemas: [GROUP_SCHEMA],
+          displayName: 'IT',
+          members: [{ value: ws.adminId, display: ws.adminEmail }],
+        })
+        .expect(201);
+      const groups = await api.get(`/workspaces/${ws.slug}/groups?limit=200`).expect(200);
+      const it = (groups.body.items as Json[]).find((g) => g.displayName === 'IT')!;
+      expect(it).toMatchObject({ id: pushed.body.id, scimManaged: true });
+      await api
+        .patch(`/workspaces/${ws.slug}/groups/${it.id as string}`, { adminRole: true })
+        .expect(200);
+      expect(await member(ws, ws.adminId)).toMatchObject({ role: 'admin', scimManaged: true });
+      expect(await warnings(ws)).not.toContain('NO_ACTIVE_ADMIN');
+      // Okta's next push of the group, without the Gatehouse extension, keeps it an admin group.
+      await okta(ws)
+        .put(`/Groups/${it.id as string}`, {
+          schemas: [GROUP_SCHEMA],
+          displayName: 'IT',
+          members: [{ value: ws.adminId, display: ws.adminEmail }],
+        })
+        .expect(200);
+      expect(await member(ws, ws.adminId)).toMatchObject({ role: 'admin' });
+    });
+
     it('recovers with the internal token: a member Gatehouse manages made admin by hand', async () => {
       const ws = await workspaceWithoutAdmin();
       await api

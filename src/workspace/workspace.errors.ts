@@ -5,6 +5,8 @@ export const WorkspaceErrorStatus = {
   WORKSPACE_NOT_FOUND: 404,
   SLUG_TAKEN: 409,
   NO_SIGN_IN_METHOD: 409,
+  // Some method is on, but none can sign anyone in (SAML without provider, Office365 unset).
+  NO_USABLE_SIGN_IN_METHOD: 409,
   MEMBER_NOT_FOUND: 404,
   ALREADY_A_MEMBER: 409,
   MEMBER_DEACTIVATED: 409,

@@ -1,9 +1,20 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { SIGN_IN_METHODS } from '../auth/session/session.entity.js';
+import { SessionService } from '../auth/session/session.service.js';
+import {
+  assertMayForceOrThrow,
+  assertSomeSignInMethodUsableOrThrow,
+  type SignInReadiness,
+  type UnusableSignInMethod,
+  unusableSignInMethods,
+} from '../auth/sign-in-policy.js';
 import type { AuditActor } from '../common/actor.js';
 import { isUuid } from '../common/ids.js';
 import { Page } from '../common/paging.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/configuration.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { AuditService } from './audit.service.js';
 import { SignInMethods, Workspace } from './entities/workspace.entity.js';
@@ -25,8 +36,17 @@ export interface WorkspaceSettingsInput {
 }
 
 export interface SettingsWarning {
-  code: 'SAML_WITHOUT_PROVIDER' | 'NO_ACTIVE_ADMIN';
+  code:
+    | 'SAML_WITHOUT_PROVIDER'
+    | 'OFFICE365_WITHOUT_CONFIGURATION'
+    | 'SCIM_ONLY_WITHOUT_SCIM'
+    | 'NO_ACTIVE_ADMIN';
   message: string;
+}
+
+/** A change past the no-usable-method rule, which only the internal token may ask for. */
+export interface ForceOption {
+  force?: boolean;
 }
 
 export function settingsOf(workspace: Workspace) {
@@ -54,8 +74,10 @@ export function slugFromName(name: string): string {
 export class WorkspaceService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly audit: AuditService,
     private readonly members: MemberService,
+    private readonly sessions: SessionService,
   ) {}
 
   /** Finds a workspace by id or slug (case-insensitive); undefined when there is none. */
@@ -82,15 +104,56 @@ export class WorkspaceService {
     return rows.length > 0;
   }
 
+  get office365Configured(): boolean {
+    return this.config.office365.clientId !== undefined;
+  }
+
+  /** What the workspace's methods need beyond their switches, as seen inside `tx`. */
+  async signInReadiness(tx: EntityManager, workspaceId: string): Promise<SignInReadiness> {
+    const [row] = await tx.query<{ providers: number }[]>(
+      `SELECT count(*)::int AS providers FROM saml_providers WHERE workspace_id = $1 AND enabled`,
+      [workspaceId],
+    );
+    return {
+      enabledSamlProviders: row?.providers ?? 0,
+      office365Configured: this.office365Configured,
+    };
+  }
+
+  /**
+   * For a change already applied in `tx` that may have taken a method's means away: refuses it
+   * when no enabled method can sign anyone in, unless the internal token forces it. Returns what
+   * a forced change left unusable (for its audit event), or null.
+   */
+  async usableSignInOrThrow(
+    tx: EntityManager,
+    workspaceId: string,
+    methods: SignInMethods,
+    options: ForceOption,
+  ): Promise<UnusableSignInMethod[] | null> {
+    const readiness = await this.signInReadiness(tx, workspaceId);
+    try {
+      assertSomeSignInMethodUsableOrThrow(methods, readiness);
+      return null;
+    } catch (error) {
+      if (!options.force) throw error;
+      return unusableSignInMethods(methods, readiness);
+    }
+  }
+
   /**
    * Settings that cannot work as set, for the admin to see: SAML on without an enabled SAML
-   * provider means nobody can sign in with SAML.
+   * provider, or Office365 on while the server has no Office365 configuration, means nobody
+   * can sign in that way; the SCIM-only lock without a SCIM connection means nobody can be added.
    */
   async warnings(workspace: Workspace): Promise<SettingsWarning[]> {
-    const [row] = await this.dataSource.query<{ providers: number; admins: number }[]>(
+    const [row] = await this.dataSource.query<
+      { providers: number; admins: number; scim: number }[]
+    >(
       `SELECT (SELECT count(*)::int FROM saml_providers WHERE workspace_id = $1 AND enabled) AS providers,
               (SELECT count(*)::int FROM memberships
-                WHERE workspace_id = $1 AND role = 'admin' AND status = 'active') AS admins`,
+                WHERE workspace_id = $1 AND role = 'admin' AND status = 'active') AS admins,
+              (SELECT count(*)::int FROM scim_connections WHERE workspace_id = $1) AS scim`,
       [workspace.id],
     );
     const warnings: SettingsWarning[] = [];
@@ -99,6 +162,20 @@ export class WorkspaceService {
         code: 'SAML_WITHOUT_PROVIDER',
         message:
           'SAML sign-in is enabled but this workspace has no enabled SAML provider, so nobody can sign in with SAML yet.',
+      });
+    }
+    if (workspace.signInOffice365 && !this.office365Configured) {
+      warnings.push({
+        code: 'OFFICE365_WITHOUT_CONFIGURATION',
+        message:
+          'Office365 sign-in is enabled but this server has no Office365 configuration (OFFICE365_CLIENT_ID), so nobody can sign in with Office365.',
+      });
+    }
+    if (workspace.scimOnlyProvisioning && !row?.scim) {
+      warnings.push({
+        code: 'SCIM_ONLY_WITHOUT_SCIM',
+        message:
+          'Only SCIM may provision this workspace, but it has no SCIM connection: nobody can be added until SCIM is enabled.',
       });
     }
     if (!row?.admins) {
@@ -161,11 +238,17 @@ export class WorkspaceService {
     return workspace;
   }
 
+  /**
+   * Changes the settings. A method switched off ends the live sessions made with it. A change
+   * of methods that leaves none usable is refused unless the internal token forces it.
+   */
   async updateSettings(
     workspaceId: string,
     input: WorkspaceSettingsInput,
     actor: AuditActor,
+    options: ForceOption = {},
   ): Promise<Workspace> {
+    assertMayForceOrThrow(actor, options.force === true);
     return this.dataSource.transaction(async (tx) => {
       const workspace = await lockWorkspace(tx, workspaceId);
       const before = settingsOf(workspace);
@@ -176,15 +259,30 @@ export class WorkspaceService {
           'At least one sign-in method (password, office365 or saml) must stay enabled.',
         );
       }
-      const reEnables =
-        (methods.password && !before.signInMethods.password) ||
-        (methods.office365 && !before.signInMethods.office365);
-      if (reEnables && (await this.scimEnabled(tx, workspaceId))) {
+      const reEnabled = (['password', 'office365'] as const).filter(
+        (method) => methods[method] && !before.signInMethods[method],
+      );
+      if (reEnabled.length > 0 && (await this.scimEnabled(tx, workspaceId))) {
+        const names = reEnabled.map((m) => (m === 'password' ? 'password' : 'Office365'));
         throw new WorkspaceException(
           'SCIM_REQUIRES_SAML_ONLY',
-          'SCIM provisioning is on: people sign in through SAML only. Disable SCIM before enabling password or Office365.',
+          `SCIM provisioning is on: people sign in through SAML only. Disable SCIM before enabling ${names.join(' or ')}.`,
+          {
+            reasons: reEnabled.map((m) =>
+              m === 'password' ? 'PASSWORD_ENABLED' : 'OFFICE365_ENABLED',
+            ),
+          },
         );
       }
+      const switchedOff = SIGN_IN_METHODS.filter(
+        (method) => before.signInMethods[method] && !methods[method],
+      );
+      const methodsChanged = SIGN_IN_METHODS.some(
+        (method) => before.signInMethods[method] !== methods[method],
+      );
+      const forcedOver = methodsChanged
+        ? await this.usableSignInOrThrow(tx, workspaceId, methods, options)
+        : null;
       const lifetime = input.sessionLifetimeSeconds ?? workspace.sessionLifetimeSeconds;
       const idle =
         input.sessionIdleTimeoutSeconds !== undefined
@@ -203,7 +301,23 @@ export class WorkspaceService {
         targetId: workspaceId,
         before,
         after: settingsOf(saved),
+        ...(forcedOver && { details: { forced: true, unusableMethods: forcedOver } }),
       });
+      for (const method of switchedOff) {
+        const revoked = await this.sessions.revokeForMethod(
+          tx,
+          workspaceId,
+          method,
+          'sign_in_method_disabled',
+        );
+        if (revoked === 0) continue;
+        await this.audit.record(tx, workspaceId, actor, {
+          action: 'workspace.sessions_revoked',
+          targetType: 'workspace',
+          targetId: workspaceId,
+          details: { reason: 'sign_in_method_disabled', method, sessionsRevoked: revoked },
+        });
+      }
       return saved;
     });
   }

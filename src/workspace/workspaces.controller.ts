@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
 import { RequireAccess } from '../common/access.decorator.js';
 import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from '../common/actor.js';
 import { PageQuery, pageOf } from '../common/paging.js';
-import { CreateWorkspaceDto, UpdateSettingsDto } from './dto/workspace.dto.js';
+import { CreateWorkspaceDto, ForceQuery, UpdateSettingsDto } from './dto/workspace.dto.js';
 import { Workspace } from './entities/workspace.entity.js';
 import { MemberService } from './member.service.js';
 import { type SettingsWarning, settingsOf, WorkspaceService } from './workspace.service.js';
@@ -54,9 +54,12 @@ export class WorkspacesController {
   async updateSettings(
     @CurrentWorkspace() workspace: Workspace,
     @Body() body: UpdateSettingsDto,
+    @Query() query: ForceQuery,
     @CurrentAuditActor() actor: AuditActor,
   ) {
-    return this.detailedView(await this.workspaces.updateSettings(workspace.id, body, actor));
+    return this.detailedView(
+      await this.workspaces.updateSettings(workspace.id, body, actor, { force: query.force }),
+    );
   }
 
   @Post(':ws/sessions/revoke')

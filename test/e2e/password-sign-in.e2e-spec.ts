@@ -146,8 +146,9 @@ describe('password sign-in and sessions', () => {
 
     it('refuses with the exact message when password sign-in is disabled', async () => {
       const ws = await createWorkspace(t);
+      // Forced: no SAML provider and no Office365 here, so nothing else could sign anyone in.
       await t.http
-        .patch(`/api/workspaces/${ws.slug}/settings`)
+        .patch(`/api/workspaces/${ws.slug}/settings?force=true`)
         .set('Authorization', t.internal)
         .send({ signInMethods: { password: false } })
         .expect(200);
@@ -179,8 +180,9 @@ describe('password sign-in and sessions', () => {
         password: PASSWORD,
       });
       expect(deactivated.body.code).toBe('MEMBERSHIP_DEACTIVATED');
+      // Forced: no SAML provider and no Office365 here, so nothing else could sign anyone in.
       await t.http
-        .patch(`/api/workspaces/${ws.slug}/settings`)
+        .patch(`/api/workspaces/${ws.slug}/settings?force=true`)
         .set('Authorization', t.internal)
         .send({ signInMethods: { password: false } })
         .expect(200);

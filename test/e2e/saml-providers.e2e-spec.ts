@@ -5,7 +5,13 @@ import {
   signIn,
   workspaceWithSignedInAdmin,
 } from '../support/fixtures.js';
-import { createProvider, idpKeys } from '../support/saml-fixtures.js';
+import {
+  createProvider,
+  idpKeys,
+  postToAcs,
+  type ProviderFixture,
+  responseFor,
+} from '../support/saml-fixtures.js';
 import { idpMetadataXml } from '../support/saml-idp.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 
@@ -32,7 +38,8 @@ describe('SAML providers', () => {
       })
       .expect(201);
     const token = res.body.providerToken as string;
-    expect(token).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    // Letters and digits only: Okta's App Integration Wizard refuses an ACS URL with `_`.
+    expect(token).toMatch(/^[A-Za-z0-9]{40}$/);
     expect(res.body).toMatchObject({
       name: 'Okta',
       enabled: true,
@@ -185,6 +192,12 @@ describe('SAML providers', () => {
   it('warns in the settings when SAML is on without an enabled provider', async () => {
     const [key] = await idpKeys();
     const ws = await createWorkspace(t);
+    // This server has no Office365 configuration: that is warned about too (until it is off).
+    await t.http
+      .patch(`/api/workspaces/${ws.slug}/settings`)
+      .set('Authorization', t.internal)
+      .send({ signInMethods: { office365: false } })
+      .expect(200);
     const before = await t.http.get(`/api/workspaces/${ws.slug}`).set('Authorization', t.internal);
     expect(before.body.warnings).toEqual([
       expect.objectContaining({ code: 'SAML_WITHOUT_PROVIDER' }),
@@ -192,19 +205,63 @@ describe('SAML providers', () => {
     const provider = await createProvider(t, ws.slug, { key: key! });
     const after = await t.http.get(`/api/workspaces/${ws.slug}`).set('Authorization', t.internal);
     expect(after.body.warnings).toEqual([]);
-    await t.http
+    const disabled = await t.http
       .patch(`${base(ws.slug)}/${provider.id}`)
       .set('Authorization', t.internal)
       .send({ enabled: false })
       .expect(200);
+    expect(disabled.body.enabled).toBe(false);
     const settings = await t.http
       .patch(`/api/workspaces/${ws.slug}/settings`)
       .set('Authorization', t.internal)
-      .send({ signInMethods: { password: false } })
+      .send({ sessionLifetimeSeconds: 3600 })
       .expect(200);
     expect(settings.body.warnings.map((w: { code: string }) => w.code)).toEqual([
       'SAML_WITHOUT_PROVIDER',
     ]);
+  });
+
+  describe('provider tokens made before letters-and-digits-only', () => {
+    /** A provider whose token is rewritten to an older base64url one, with `_` and `-`. */
+    async function withOldToken(workspace: string): Promise<ProviderFixture> {
+      const [key] = await idpKeys();
+      const provider = await createProvider(t, workspace, { key: key! });
+      const oldToken = 'Old_style-TOKEN_with-base64url_';
+      expect(oldToken).toMatch(/^[A-Za-z0-9_-]+$/);
+      await t.dataSource.query(`UPDATE saml_providers SET provider_token = $2 WHERE id = $1`, [
+        provider.id,
+        oldToken + provider.providerToken.slice(0, 2),
+      ]);
+      const read = await t.http
+        .get(`${base(workspace)}/${provider.id}`)
+        .set('Authorization', t.internal)
+        .expect(200);
+      expect(read.body.providerToken).toContain('_');
+      expect(read.body.acsUrl).toBe(
+        `http://gatehouse.test/auth/saml/${read.body.providerToken}/acs`,
+      );
+      return { ...provider, ...(read.body as Omit<ProviderFixture, 'key'>) };
+    }
+
+    it('still serves the SP metadata under the old token', async () => {
+      const ws = await createWorkspace(t);
+      const provider = await withOldToken(ws.slug);
+      const res = await t.http.get(new URL(provider.spMetadataUrl).pathname).expect(200);
+      const doc = new DOMParser().parseFromString(res.text, 'text/xml');
+      expect(doc.documentElement!.getAttribute('entityID')).toBe(provider.spEntityId);
+    });
+
+    it('still signs people in at the old ACS URL', async () => {
+      const ws = await createWorkspace(t);
+      const provider = await withOldToken(ws.slug);
+      const res = await postToAcs(t, provider, await responseFor(provider, ws.adminEmail));
+      expect(res.status).toBe(302);
+      const cookie = (res.headers['set-cookie'] as unknown as string[])
+        .map((c) => c.split(';')[0])
+        .join('; ');
+      const session = await t.http.get('/auth/session').set('Cookie', cookie).expect(200);
+      expect(session.body).toMatchObject({ method: 'saml', user: { email: ws.adminEmail } });
+    });
   });
 
   describe('failing cases', () => {

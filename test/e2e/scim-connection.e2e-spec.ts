@@ -8,7 +8,7 @@ import {
   uniqueSlug,
   workspaceWithSignedInAdmin,
 } from '../support/fixtures.js';
-import { createProvider, idpKeys } from '../support/saml-fixtures.js';
+import { createProvider, idpKeys, postToAcs, responseFor } from '../support/saml-fixtures.js';
 import {
   GROUP_SCHEMA,
   oktaUser,
@@ -64,22 +64,31 @@ interface SamlOnlyWorkspace {
 }
 
 /**
- * A workspace whose admin and a member signed in with a password, then with an enabled SAML
- * provider and SAML as the only sign-in method (their sessions live on): ready for SCIM.
+ * A workspace with an admin and a member, an enabled SAML provider and SAML as the only sign-in
+ * method, both signed in through SAML (switching password off ended their password sessions):
+ * ready for SCIM.
  */
 async function samlOnlyWorkspace(t: TestApp): Promise<SamlOnlyWorkspace> {
   const ws = await workspaceWithSignedInAdmin(t);
   const memberEmail = `member@${ws.slug}.example.com`;
   await addMember(t, ws.slug, memberEmail);
-  const memberCookie = await signIn(t, ws.slug, memberEmail, PASSWORD);
+  const memberByPassword = await signIn(t, ws.slug, memberEmail, PASSWORD);
   const [key] = await idpKeys();
   const provider = await createProvider(t, ws.slug, { key: key! });
   await setMethods(t, ws.slug, SAML_ONLY).expect(200);
+  await t.http.get('/auth/session').set('Cookie', memberByPassword).expect(401);
+  const samlSignIn = async (email: string) => {
+    const res = await postToAcs(t, provider, await responseFor(provider, email));
+    if (res.status !== 302) throw new Error(`SAML sign-in: ${res.status} ${res.text}`);
+    return (res.headers['set-cookie'] as unknown as string[])
+      .map((c) => c.split(';')[0])
+      .join('; ');
+  };
   return {
     id: ws.id,
     slug: ws.slug,
-    adminCookie: ws.adminCookie,
-    memberCookie,
+    adminCookie: await samlSignIn(ws.adminEmail),
+    memberCookie: await samlSignIn(memberEmail),
     providerId: provider.id,
   };
 }
@@ -229,27 +238,45 @@ describe('SCIM connection', () => {
       });
     });
 
-    it('needs an enabled SAML provider and SAML as the only sign-in method', async () => {
+    it('needs an enabled SAML provider and SAML as the only sign-in method, and says which is missing', async () => {
       const ws = await workspaceWithSignedInAdmin(t);
       const enable = () =>
         t.http
           .post(`/api/workspaces/${ws.slug}/scim`)
-          .set('Cookie', ws.adminCookie)
+          .set('Authorization', t.internal)
           .send({ provider: 'okta' });
+      const expectUnmet = async (reasons: string[], sentence: RegExp) => {
+        const res = await enable();
+        expectApiError(res, 409, 'SCIM_REQUIRES_SAML_ONLY');
+        expect(res.body.reasons).toEqual(reasons);
+        expect(res.body.message).toMatch(sentence);
+      };
 
-      // SAML only, but no SAML provider at all.
-      await setMethods(t, ws.slug, SAML_ONLY).expect(200);
-      expectApiError(await enable(), 409, 'SCIM_REQUIRES_SAML_ONLY');
+      // Nothing of it yet: the admin's session still works (password is on), SCIM does not.
+      const fromAdmin = await t.http
+        .post(`/api/workspaces/${ws.slug}/scim`)
+        .set('Cookie', ws.adminCookie)
+        .send({ provider: 'okta' });
+      expectApiError(fromAdmin, 409, 'SCIM_REQUIRES_SAML_ONLY');
+      expect(fromAdmin.body.reasons).toEqual([
+        'NO_ENABLED_SAML_PROVIDER',
+        'PASSWORD_ENABLED',
+        'OFFICE365_ENABLED',
+      ]);
+
+      // SAML only, but no SAML provider at all (only forced: it leaves nobody able to sign in).
+      await setMethods(t, ws.slug, SAML_ONLY).expect(409);
+      await t.http
+        .patch(`/api/workspaces/${ws.slug}/settings?force=true`)
+        .set('Authorization', t.internal)
+        .send({ signInMethods: SAML_ONLY })
+        .expect(200);
+      await expectUnmet(['NO_ENABLED_SAML_PROVIDER'], /no enabled SAML provider/);
 
       // A provider that is disabled does not count.
       const [key] = await idpKeys();
-      const provider = await createProvider(t, ws.slug, { key: key! });
-      await t.http
-        .patch(`/api/workspaces/${ws.slug}/saml-providers/${provider.id}`)
-        .set('Authorization', t.internal)
-        .send({ enabled: false })
-        .expect(200);
-      expectApiError(await enable(), 409, 'SCIM_REQUIRES_SAML_ONLY');
+      const provider = await createProvider(t, ws.slug, { key: key!, extra: { enabled: false } });
+      await expectUnmet(['NO_ENABLED_SAML_PROVIDER'], /no enabled SAML provider/);
       await t.http
         .patch(`/api/workspaces/${ws.slug}/saml-providers/${provider.id}`)
         .set('Authorization', t.internal)
@@ -258,13 +285,13 @@ describe('SCIM connection', () => {
 
       // Password still on.
       await setMethods(t, ws.slug, { password: true, office365: false, saml: true }).expect(200);
-      expectApiError(await enable(), 409, 'SCIM_REQUIRES_SAML_ONLY');
+      await expectUnmet(['PASSWORD_ENABLED'], /password sign-in is still on/);
       // Office365 on.
       await setMethods(t, ws.slug, { password: false, office365: true, saml: true }).expect(200);
-      expectApiError(await enable(), 409, 'SCIM_REQUIRES_SAML_ONLY');
+      await expectUnmet(['OFFICE365_ENABLED'], /Office365 sign-in is still on/);
       // SAML off.
       await setMethods(t, ws.slug, { password: true, office365: false, saml: false }).expect(200);
-      expectApiError(await enable(), 409, 'SCIM_REQUIRES_SAML_ONLY');
+      await expectUnmet(['SAML_DISABLED', 'PASSWORD_ENABLED'], /SAML sign-in is off/);
 
       // None of the refusals left anything behind.
       expect((await scimStatus(t, ws.slug).expect(200)).body).toEqual({
@@ -393,16 +420,13 @@ describe('SCIM connection', () => {
           .set('Cookie', ws.adminCookie)
           .send(body);
 
-      expectApiError(
-        await patch({ signInMethods: { password: true } }),
-        409,
-        'SCIM_REQUIRES_SAML_ONLY',
-      );
-      expectApiError(
-        await patch({ signInMethods: { office365: true } }),
-        409,
-        'SCIM_REQUIRES_SAML_ONLY',
-      );
+      const password = await patch({ signInMethods: { password: true } });
+      expectApiError(password, 409, 'SCIM_REQUIRES_SAML_ONLY');
+      expect(password.body.reasons).toEqual(['PASSWORD_ENABLED']);
+      const office365 = await patch({ signInMethods: { office365: true } });
+      expectApiError(office365, 409, 'SCIM_REQUIRES_SAML_ONLY');
+      expect(office365.body.reasons).toEqual(['OFFICE365_ENABLED']);
+      expect(office365.body.message).toMatch(/before enabling Office365/);
       expectApiError(
         await patch({
           signInMethods: { password: true, office365: true, saml: true },

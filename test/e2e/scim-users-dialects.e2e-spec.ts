@@ -5,7 +5,7 @@
  * admin, atomic PATCH. Protocol-level checks live in scim-users-protocol.e2e-spec.ts.
  */
 import { addMember, createWorkspace, PASSWORD, signIn, verifyDomain } from '../support/fixtures.js';
-import { createProvider, idpKeys } from '../support/saml-fixtures.js';
+import { createProvider, idpKeys, postToAcs, responseFor } from '../support/saml-fixtures.js';
 import {
   ENTERPRISE,
   GROUP_SCHEMA,
@@ -233,17 +233,18 @@ describe('SCIM Users: IdP dialects and product rules', () => {
   }
 
   /**
-   * A workspace where `before` runs while password sign-in is still on (members with passwords
-   * can sign in and get sessions), then SAML becomes the only method and SCIM is enabled.
+   * A workspace where `before` runs while password sign-in is still on, then SAML becomes the
+   * only method (which ends password sessions) and SCIM is enabled; `samlSignIn` signs a member
+   * in through its SAML provider and returns the session's Cookie header.
    */
   async function scimWorkspaceAfter(
     provider: 'okta' | 'azure',
     before: (ws: { slug: string; id: string; adminEmail: string }) => Promise<void>,
-  ): Promise<ScimWorkspace> {
+  ): Promise<ScimWorkspace & { samlSignIn(email: string): Promise<string> }> {
     const ws = await createWorkspace(t);
     await before(ws);
     const [key] = await idpKeys();
-    await createProvider(t, ws.slug, { key: key! });
+    const idp = await createProvider(t, ws.slug, { key: key! });
     await t.http
       .patch(`/api/workspaces/${ws.slug}/settings`)
       .set('Authorization', t.internal)
@@ -254,7 +255,19 @@ describe('SCIM Users: IdP dialects and product rules', () => {
       .set('Authorization', t.internal)
       .send({ provider })
       .expect(201);
-    return { ...ws, token: res.body.token as string, auth: `Bearer ${res.body.token as string}` };
+    const samlSignIn = async (email: string) => {
+      const signedIn = await postToAcs(t, idp, await responseFor(idp, email));
+      if (signedIn.status !== 302) throw new Error(`SAML: ${signedIn.status} ${signedIn.text}`);
+      return (signedIn.headers['set-cookie'] as unknown as string[])
+        .map((c) => c.split(';')[0])
+        .join('; ');
+    };
+    return {
+      ...ws,
+      token: res.body.token as string,
+      auth: `Bearer ${res.body.token as string}`,
+      samlSignIn,
+    };
   }
 
   let counter = 0;
@@ -806,22 +819,20 @@ describe('SCIM Users: IdP dialects and product rules', () => {
     it('empties the groups and revokes the sessions; reactivation brings no group back; DELETE removes the membership', async () => {
       let email = '';
       let userId = '';
-      let cookie = '';
       const ws = await scimWorkspaceAfter(dialect.provider, async (w) => {
         // The person also belongs to another workspace: linking them needs the email's domain.
         const domain = `${w.slug}.test`;
         await verifyDomain(t, w.slug, domain);
         email = `sessions.${++counter}@${domain}`;
         userId = await addMember(t, w.slug, email);
-        cookie = await signIn(t, w.slug, email, PASSWORD);
       });
-      expect(cookie).not.toBe('');
       // The same person in a workspace without SCIM, signed in there too.
       const elsewhere = await createWorkspace(t);
       await addMember(t, elsewhere.slug, email);
       const elsewhereCookie = await signIn(t, elsewhere.slug, email, PASSWORD);
       const user = await create(ws, dialect.create(email, email), dialect.query);
       expect(user.id).toBe(userId);
+      const cookie = await ws.samlSignIn(email);
       const other = await create(
         ws,
         dialect.create(uniqueEmail('peer'), uniqueEmail('peer')),
@@ -1072,14 +1083,13 @@ describe('SCIM Users: IdP dialects and product rules', () => {
       ],
     ])('%s changes nothing', async (_, ops, status, scimType) => {
       const email = uniqueEmail('atomic');
-      let cookie = '';
       let userId = '';
       const ws = await scimWorkspaceAfter(dialect.provider, async (w) => {
         userId = await addMember(t, w.slug, email);
-        cookie = await signIn(t, w.slug, email, PASSWORD);
       });
       const user = await create(ws, dialect.create(email, email), dialect.query);
       expect(user.id).toBe(userId);
+      const cookie = await ws.samlSignIn(email);
       const taken = uniqueEmail('atomic.taken');
       await create(ws, dialect.create(taken, taken), dialect.query);
       const group = await scimGroup(ws, `Atomic ${counter}`, [user.id]);

@@ -133,8 +133,9 @@ describe('password sign-in throttle per account, across two instances', () => {
     const ws = await createWorkspace(a);
     const other = await createWorkspace(a);
     await addMember(a, other.slug, ws.adminEmail);
+    // Forced: no SAML provider and no Office365 here, so nothing else could sign anyone in.
     await a.http
-      .patch(`/api/workspaces/${other.slug}/settings`)
+      .patch(`/api/workspaces/${other.slug}/settings?force=true`)
       .set('Authorization', a.internal)
       .send({ signInMethods: { password: false } })
       .expect(200);

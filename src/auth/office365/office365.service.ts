@@ -154,10 +154,11 @@ export class Office365Service {
     workspace: string;
     redirect?: string;
   }): Promise<{ authorizationUrl: string; flowCookie: string }> {
-    this.assertConfigured();
+    // The workspace's rule first: its members get the contract's sentence whatever the server has.
     const workspace = await this.workspaces.findByIdOrSlug(input.workspace);
     if (!workspace) throw new WorkspaceException('WORKSPACE_NOT_FOUND', 'No such workspace.');
     assertSignInMethodEnabledOrThrow(workspace.signInMethods, 'office365');
+    this.assertConfigured();
     const configuration = await this.discover();
 
     const flow: FlowState = {

@@ -1,14 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { randomInt } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { AuditActor } from '../../common/actor.js';
 import { isUuid } from '../../common/ids.js';
-import { randomToken } from '../../common/secret-tokens.js';
 import { SecretBox } from '../../common/secret-box.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import { isUniqueViolation } from '../../database/database-errors.js';
 import { AuditService } from '../../workspace/audit.service.js';
+import { lockWorkspace } from '../../workspace/workspace-lock.js';
+import { type ForceOption, WorkspaceService } from '../../workspace/workspace.service.js';
+import { assertMayForceOrThrow } from '../sign-in-policy.js';
 import type { SamlProviderFieldsDto } from './dto/saml-provider.dto.js';
 import {
   CertificateSummary,
@@ -51,6 +54,20 @@ type IdpFields = Pick<
 const notFound = () =>
   new SamlException('SAML_PROVIDER_NOT_FOUND', 'No such SAML provider in this workspace.');
 
+const TOKEN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+/** 40 characters of 62: 238 bits, more than the 192 of the older base64url tokens. */
+const TOKEN_LENGTH = 40;
+
+/**
+ * A provider token of letters and digits only: Okta's App Integration Wizard refuses a Single
+ * sign-on URL with `_` (and base64url has `_` and `-`). Older tokens with them keep working.
+ */
+export function newProviderToken(): string {
+  let token = '';
+  for (let i = 0; i < TOKEN_LENGTH; i++) token += TOKEN_ALPHABET[randomInt(TOKEN_ALPHABET.length)];
+  return token;
+}
+
 /** SAML providers of a workspace: any number, each with its own URLs, token and SP key pair. */
 @Injectable()
 export class SamlProviderService {
@@ -60,6 +77,7 @@ export class SamlProviderService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly audit: AuditService,
+    private readonly workspaces: WorkspaceService,
   ) {
     this.keyBox = new SecretBox(config.secretKey, 'saml-sp-private-key');
   }
@@ -130,7 +148,7 @@ export class SamlProviderService {
     actor: AuditActor,
   ): Promise<SamlProvider> {
     const idp = this.idpFieldsFrom(input, null);
-    const providerToken = randomToken(24);
+    const providerToken = newProviderToken();
     const keys = await generateSpKeyPair(`Gatehouse SAML SP ${providerToken.slice(0, 8)}`);
     return this.dataSource.transaction(async (tx) => {
       let provider: SamlProvider;
@@ -162,15 +180,25 @@ export class SamlProviderService {
     });
   }
 
+  /**
+   * Disabling the workspace's last enabled provider while no other method can sign anyone in
+   * is refused (409 NO_USABLE_SIGN_IN_METHOD) unless the internal token forces it.
+   */
   async update(
     workspaceId: string,
     id: string,
     input: SamlProviderFieldsDto & { name?: string },
     actor: AuditActor,
+    options: ForceOption = {},
   ): Promise<SamlProvider> {
-    const current = await this.get(workspaceId, id);
-    const idp = this.idpFieldsFrom(input, current);
+    assertMayForceOrThrow(actor, options.force === true);
+    const found = await this.get(workspaceId, id);
+    const idp = this.idpFieldsFrom(input, found);
     return this.dataSource.transaction(async (tx) => {
+      // The settings change takes the same lock: the two cannot together leave no method.
+      const workspace = await lockWorkspace(tx, workspaceId);
+      const current = await tx.findOneBy(SamlProvider, { id: found.id, workspaceId });
+      if (!current) throw notFound();
       const before = auditSnapshot(current);
       const changes: Partial<SamlProvider> = {
         ...idp,
@@ -192,26 +220,55 @@ export class SamlProviderService {
         throw this.translate(error, input.name ?? current.name);
       }
       const updated = await tx.findOneByOrFail(SamlProvider, { id: current.id });
+      const forcedOver =
+        current.enabled && !updated.enabled
+          ? await this.workspaces.usableSignInOrThrow(
+              tx,
+              workspaceId,
+              workspace.signInMethods,
+              options,
+            )
+          : null;
       await this.audit.record(tx, workspaceId, actor, {
         action: 'saml_provider.updated',
         targetType: 'saml_provider',
         targetId: current.id,
         before,
         after: auditSnapshot(updated),
+        ...(forcedOver && { details: { forced: true, unusableMethods: forcedOver } }),
       });
       return updated;
     });
   }
 
-  async remove(workspaceId: string, id: string, actor: AuditActor): Promise<void> {
-    const provider = await this.get(workspaceId, id);
+  /** Deleting the last enabled provider is refused like disabling it (see update). */
+  async remove(
+    workspaceId: string,
+    id: string,
+    actor: AuditActor,
+    options: ForceOption = {},
+  ): Promise<void> {
+    assertMayForceOrThrow(actor, options.force === true);
+    const found = await this.get(workspaceId, id);
     await this.dataSource.transaction(async (tx) => {
+      const workspace = await lockWorkspace(tx, workspaceId);
+      const provider = await tx.findOneBy(SamlProvider, { id: found.id, workspaceId });
+      if (!provider) throw notFound();
       await tx.delete(SamlProvider, { id: provider.id, workspaceId });
+      const forcedOver = provider.enabled
+        ? await this.workspaces.usableSignInOrThrow(
+            tx,
+            workspaceId,
+            workspace.signInMethods,
+            options,
+          )
+        : null;
       await this.audit.record(tx, workspaceId, actor, {
         action: 'saml_provider.deleted',
         targetType: 'saml_provider',
         targetId: provider.id,
         before: auditSnapshot(provider),
+        ...(forcedOver && { details: { forced: true, unusableMethods: forcedOver } }),
       });
     });
   }

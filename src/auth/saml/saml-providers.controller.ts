@@ -1,7 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
 import { RequireAccess } from '../../common/access.decorator.js';
 import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from '../../common/actor.js';
+import { ForceQuery } from '../../workspace/dto/workspace.dto.js';
 import { Workspace } from '../../workspace/entities/workspace.entity.js';
 import { CreateSamlProviderDto, UpdateSamlProviderDto } from './dto/saml-provider.dto.js';
 import { SamlProviderService } from './saml-provider.service.js';
@@ -42,9 +43,12 @@ export class SamlProvidersController {
     @CurrentWorkspace() workspace: Workspace,
     @Param('id') id: string,
     @Body() body: UpdateSamlProviderDto,
+    @Query() query: ForceQuery,
     @CurrentAuditActor() actor: AuditActor,
   ) {
-    return this.providers.view(await this.providers.update(workspace.id, id, body, actor));
+    return this.providers.view(
+      await this.providers.update(workspace.id, id, body, actor, { force: query.force }),
+    );
   }
 
   @Delete(':id')
@@ -53,8 +57,9 @@ export class SamlProvidersController {
   async remove(
     @CurrentWorkspace() workspace: Workspace,
     @Param('id') id: string,
+    @Query() query: ForceQuery,
     @CurrentAuditActor() actor: AuditActor,
   ) {
-    await this.providers.remove(workspace.id, id, actor);
+    await this.providers.remove(workspace.id, id, actor, { force: query.force });
   }
 }

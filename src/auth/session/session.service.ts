@@ -144,6 +144,21 @@ export class SessionService {
     return count;
   }
 
+  /** Ends every live session of a workspace made with one sign-in method; returns how many. */
+  async revokeForMethod(
+    tx: EntityManager,
+    workspaceId: string,
+    method: SignInMethod,
+    reason: string,
+  ): Promise<number> {
+    const [, count]: [unknown, number] = await tx.query(
+      `UPDATE sessions SET revoked_at = now(), revoked_reason = $3
+        WHERE workspace_id = $1 AND method = $2 AND revoked_at IS NULL`,
+      [workspaceId, method, reason],
+    );
+    return count;
+  }
+
   /** Ends every live session of a workspace ("sign out everyone"); returns how many. */
   async revokeForWorkspace(tx: EntityManager, workspaceId: string, reason: string) {
     const [, count]: [unknown, number] = await tx.query(

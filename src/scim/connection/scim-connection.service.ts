@@ -7,6 +7,7 @@ import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import { isUniqueViolation } from '../../database/database-errors.js';
 import { AuditService } from '../../workspace/audit.service.js';
+import type { SignInMethods } from '../../workspace/entities/workspace.entity.js';
 import { ProvisioningService } from '../../workspace/provisioning.service.js';
 import { lockWorkspace } from '../../workspace/workspace-lock.js';
 import { WorkspaceException } from '../../workspace/workspace.errors.js';
@@ -86,10 +87,14 @@ export class ScimConnectionService {
         `SELECT count(*)::int AS enabled FROM saml_providers WHERE workspace_id = $1 AND enabled`,
         [workspaceId],
       );
-      if (!methods.saml || methods.password || methods.office365 || !providers?.enabled) {
+      const unmet = scimPrerequisitesUnmet(methods, providers?.enabled ?? 0);
+      if (unmet.length > 0) {
         throw new WorkspaceException(
           'SCIM_REQUIRES_SAML_ONLY',
-          'SCIM provisioning needs an enabled SAML provider and SAML as the only enabled sign-in method (turn password and Office365 off first).',
+          `SCIM provisioning needs an enabled SAML provider and SAML as the only enabled sign-in method: ${unmet
+            .map((reason) => SCIM_PREREQUISITE_SENTENCES[reason])
+            .join('; ')}.`,
+          { reasons: unmet },
         );
       }
       try {
@@ -203,6 +208,29 @@ export class ScimConnectionService {
       [workspaceId, legacy, cleared],
     );
   }
+}
+
+type ScimPrerequisite =
+  'SAML_DISABLED' | 'NO_ENABLED_SAML_PROVIDER' | 'PASSWORD_ENABLED' | 'OFFICE365_ENABLED';
+
+const SCIM_PREREQUISITE_SENTENCES: Record<ScimPrerequisite, string> = {
+  SAML_DISABLED: 'SAML sign-in is off (turn it on)',
+  NO_ENABLED_SAML_PROVIDER: 'this workspace has no enabled SAML provider (add or enable one)',
+  PASSWORD_ENABLED: 'password sign-in is still on (turn it off)',
+  OFFICE365_ENABLED: 'Office365 sign-in is still on (turn it off)',
+};
+
+/** What keeps a workspace from SCIM, in the order an admin would fix it. */
+function scimPrerequisitesUnmet(
+  methods: SignInMethods,
+  enabledSamlProviders: number,
+): ScimPrerequisite[] {
+  const unmet: ScimPrerequisite[] = [];
+  if (!methods.saml) unmet.push('SAML_DISABLED');
+  if (enabledSamlProviders === 0) unmet.push('NO_ENABLED_SAML_PROVIDER');
+  if (methods.password) unmet.push('PASSWORD_ENABLED');
+  if (methods.office365) unmet.push('OFFICE365_ENABLED');
+  return unmet;
 }
 
 const notEnabled = () =>

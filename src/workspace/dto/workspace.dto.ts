@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   IsBoolean,
   IsEmail,
@@ -100,4 +100,22 @@ export class UpdateSettingsDto {
   @Optional()
   @IsBoolean()
   scimOnlyProvisioning?: boolean;
+}
+
+/** `?force=true`: the literal words only (a bare `?force` or `?force=1` is a validation error). */
+function queryBoolean({ value }: { value: unknown }): unknown {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return value;
+}
+
+export class ForceQuery {
+  @ApiPropertyOptional({
+    description:
+      'Internal API token only: apply a change of sign-in methods or SAML providers that leaves no usable sign-in method (audited as forced).',
+  })
+  @Optional()
+  @Transform(queryBoolean)
+  @IsBoolean()
+  force?: boolean;
 }

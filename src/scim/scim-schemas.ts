@@ -1,5 +1,6 @@
 import type { FilterSchema } from './filter/scim-filter.js';
 import type { AttributeDef, PatchSchema } from './patch/scim-patch.js';
+import { USER_NAME_SQL } from './scim-user-name.js';
 
 export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
@@ -309,10 +310,10 @@ export const USER_FILTER_SCHEMA: FilterSchema = {
     id: text('m.user_id::text', true),
     userName: text('coalesce(m.scim_user_name, u.email)'),
     externalId: text('m.scim_external_id', true),
-    displayName: text(`coalesce(m.scim_data->>'displayName', u.full_name)`),
-    'name.givenName': text(`m.scim_data->'name'->>'givenName'`),
-    'name.familyName': text(`m.scim_data->'name'->>'familyName'`),
-    'name.formatted': text(`coalesce(m.scim_data->'name'->>'formatted', u.full_name)`),
+    displayName: text(USER_NAME_SQL.displayName),
+    'name.givenName': text(USER_NAME_SQL.givenName),
+    'name.familyName': text(USER_NAME_SQL.familyName),
+    'name.formatted': text(USER_NAME_SQL.formatted),
     title: text(`m.scim_data->>'title'`),
     userType: text(`m.scim_data->>'userType'`),
     active: { kind: 'scalar', type: 'boolean', sql: `(m.status = 'active')` },
@@ -378,10 +379,10 @@ export const USER_SORT: Record<string, string> = {
   id: 'm.user_id',
   username: 'lower(coalesce(m.scim_user_name, u.email))',
   externalid: 'm.scim_external_id',
-  displayname: `lower(coalesce(m.scim_data->>'displayName', u.full_name))`,
-  'name.givenname': `lower(m.scim_data->'name'->>'givenName')`,
-  'name.familyname': `lower(m.scim_data->'name'->>'familyName')`,
-  'name.formatted': `lower(coalesce(m.scim_data->'name'->>'formatted', u.full_name))`,
+  displayname: `lower(${USER_NAME_SQL.displayName})`,
+  'name.givenname': `lower(${USER_NAME_SQL.givenName})`,
+  'name.familyname': `lower(${USER_NAME_SQL.familyName})`,
+  'name.formatted': `lower(${USER_NAME_SQL.formatted})`,
   title: `lower(m.scim_data->>'title')`,
   active: `(m.status = 'active')`,
   // A multi-valued attribute sorts by its primary value (RFC 7644 §3.4.2.3): the user's email.

@@ -10,6 +10,7 @@ import { ProvisioningService, type ProvisionedProfile } from '../workspace/provi
 import { applyPatch, type PatchDialect } from './patch/scim-patch.js';
 import { ScimError } from './scim-error.js';
 import { findPage, type ScimTable } from './scim-page.js';
+import { userNames } from './scim-user-name.js';
 import {
   asBoolean,
   assertIfMatch,
@@ -242,7 +243,7 @@ export class ScimUsersService {
   ) {
     let dialect: PatchDialect | undefined;
     await this.write(workspaceId, id, ifMatch, actor, (row) => {
-      const current = this.toResource(row, []);
+      const current = this.toResource(row, [], false);
       delete current.meta;
       delete current.groups;
       const result = applyPatch(current, body, USER_PATCH_SCHEMA);
@@ -307,16 +308,27 @@ export class ScimUsersService {
     return byUser;
   }
 
-  toResource(row: UserRow, groups: Json[]): Json {
+  /**
+   * The User resource. `derivedNames` false leaves name and displayName as stored (a full name
+   * only as name.formatted): what a PATCH applies to, so that derived parts are never saved.
+   */
+  toResource(row: UserRow, groups: Json[], derivedNames = true): Json {
     const data = row.scim_data ?? {};
     const schemas = [USER_SCHEMA, ...EXTENSIONS.filter((urn) => urn in data)];
+    // Spread twice: placed after userName, and winning over scim_data's own name.
+    const names = derivedNames
+      ? userNames(row.email, row.full_name, data)
+      : row.full_name
+        ? { name: { formatted: row.full_name }, displayName: row.full_name }
+        : {};
     const resource: Json = {
       schemas,
       id: row.user_id,
       ...(row.scim_external_id !== null && { externalId: row.scim_external_id }),
       userName: row.scim_user_name ?? row.email,
-      ...(row.full_name && { name: { formatted: row.full_name }, displayName: row.full_name }),
+      ...names,
       ...data,
+      ...(derivedNames && names),
       emails: data.emails ?? [{ value: row.email, type: 'work', primary: true }],
       active: row.status === 'active',
       groups,

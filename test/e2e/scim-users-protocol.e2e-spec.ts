@@ -150,7 +150,12 @@ describe('SCIM Users protocol', () => {
       expect(replaced.body.externalId).toBeUndefined();
       expect(replaced.body[ENTERPRISE]).toBeUndefined();
       expect(replaced.body.schemas).toEqual([USER_SCHEMA]);
-      expect(replaced.body.name).toEqual({ givenName: 'Put', familyName: 'Replaced' });
+      // formatted is derived from the parts (every User carries it, for Okta).
+      expect(replaced.body.name).toEqual({
+        givenName: 'Put',
+        familyName: 'Replaced',
+        formatted: 'Put Replaced',
+      });
       expect(replaced.headers.etag).toBe(replaced.body.meta.version);
       expect(replaced.body.meta.version).not.toBe(user.meta.version);
       expect(replaced.body.meta.created).toBe(user.meta.created);
@@ -662,7 +667,7 @@ describe('SCIM Users protocol', () => {
       expect(excluded.body.emails).toBeUndefined();
       expect(excluded.body.groups).toBeUndefined();
       expect(excluded.body.meta).toBeUndefined();
-      expect(excluded.body.name).toEqual({ givenName: 'Ada' });
+      expect(excluded.body.name).toEqual({ givenName: 'Ada', formatted: 'Ada Lovelace' });
       expect(excluded.body.userName).toBe('ada@filter.test');
       const noExtension = await get(ws, `/Users/${users.ada!.id}`, {
         excludedAttributes: ENTERPRISE,

@@ -8,6 +8,7 @@ export const WorkspaceErrorStatus = {
   // Some method is on, but none can sign anyone in (SAML without provider, Office365 unset).
   NO_USABLE_SIGN_IN_METHOD: 409,
   MEMBER_NOT_FOUND: 404,
+  MEMBER_REMOVAL_NOT_FOUND: 404,
   ALREADY_A_MEMBER: 409,
   MEMBER_DEACTIVATED: 409,
   LAST_ADMIN: 409,

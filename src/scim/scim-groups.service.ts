@@ -6,7 +6,7 @@ import { isUuid } from '../common/ids.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/configuration.js';
 import { ProvisioningService, type ProvisionedGroup } from '../workspace/provisioning.service.js';
-import { applyPatch, type PatchDialect } from './patch/scim-patch.js';
+import { applyPatch, canonicalNames, type PatchDialect } from './patch/scim-patch.js';
 import { ScimError } from './scim-error.js';
 import { findPage, type ScimTable } from './scim-page.js';
 import {
@@ -72,7 +72,8 @@ function groupFields(resource: Json): ProvisionedGroup {
   };
 }
 
-/** Member ids of a members list; ids that are not user ids cannot be members and are skipped. */
+/** Member ids of a members list (names canonical); ids that are not user ids cannot be members
+ * and are skipped, and so are sub-attributes the schema lacks (Microsoft sends `displayName`). */
 function memberIds(value: unknown): string[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw ScimError.of('invalidValue', 'members must be a list.');
@@ -140,7 +141,7 @@ export class ScimGroupsService {
   }
 
   async create(workspaceId: string, body: unknown, actor: AuditActor) {
-    const resource = requireObject(body);
+    const resource = canonicalNames(requireObject(body), GROUP_PATCH_SCHEMA);
     requireSchema(resource, GROUP_SCHEMA);
     const fields = groupFields(resource);
     const ids = memberIds(resource.members);
@@ -158,7 +159,7 @@ export class ScimGroupsService {
     ifMatch: string | undefined,
     actor: AuditActor,
   ) {
-    const resource = requireObject(body);
+    const resource = canonicalNames(requireObject(body), GROUP_PATCH_SCHEMA);
     requireSchema(resource, GROUP_SCHEMA);
     if (typeof resource.id === 'string' && resource.id.toLowerCase() !== id.toLowerCase()) {
       throw ScimError.of('mutability', 'The id in the body differs from the id in the URL.');

@@ -22,17 +22,63 @@ function integer(value: unknown, name: string): number | undefined {
   return number;
 }
 
+/**
+ * The names of `attributes`/`excludedAttributes`, split at commas outside brackets and quotes.
+ * A value filter stands for its attribute (`emails[type eq "work"]` is `emails`, and
+ * `emails[type eq "work"].value` is `emails.value`): the parameters name attributes, not values.
+ */
 function list(value: unknown): string[] | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const items: unknown[] = Array.isArray(value)
     ? value
     : typeof value === 'string'
-      ? value.split(',')
+      ? splitNames(value)
       : [];
   return items
     .filter((item): item is string => typeof item === 'string')
-    .map((item) => item.trim())
+    .map((item) => withoutValueFilters(item).trim())
     .filter(Boolean);
+}
+
+/** `text` cut into the segments between the commas that are outside brackets and quotes. */
+function splitNames(text: string): string[] {
+  const names: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (quoted) {
+      if (char === '\\') i++;
+      else if (char === '"') quoted = false;
+    } else if (depth > 0 && char === '"') quoted = true;
+    else if (char === '[') depth++;
+    else if (char === ']' && depth > 0) depth--;
+    else if (char === ',' && depth === 0) {
+      names.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  names.push(text.slice(start));
+  return names;
+}
+
+/** `name` without its `[...]` parts; as it is when a bracket or quote is left open. */
+function withoutValueFilters(name: string): string {
+  let out = '';
+  let depth = 0;
+  let quoted = false;
+  for (let i = 0; i < name.length; i++) {
+    const char = name[i] as string;
+    if (quoted) {
+      if (char === '\\') i++;
+      else if (char === '"') quoted = false;
+    } else if (depth > 0 && char === '"') quoted = true;
+    else if (char === '[') depth++;
+    else if (char === ']' && depth > 0) depth--;
+    else if (depth === 0) out += char;
+  }
+  return depth === 0 && !quoted ? out : name;
 }
 
 /**
@@ -225,7 +271,7 @@ export function requireObject(body: unknown): Json {
 }
 
 export function requireSchema(body: Json, schema: string): void {
-  const schemas = body.schemas;
+  const schemas = body[keyOf(body, 'schemas') ?? 'schemas'];
   if (
     !Array.isArray(schemas) ||
     !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === schema.toLowerCase())

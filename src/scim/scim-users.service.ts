@@ -7,7 +7,7 @@ import { isUuid } from '../common/ids.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/configuration.js';
 import { ProvisioningService, type ProvisionedProfile } from '../workspace/provisioning.service.js';
-import { applyPatch, type PatchDialect } from './patch/scim-patch.js';
+import { applyPatch, canonicalNames, type PatchDialect } from './patch/scim-patch.js';
 import { ScimError } from './scim-error.js';
 import { findPage, type ScimTable } from './scim-page.js';
 import { userNames } from './scim-user-name.js';
@@ -80,8 +80,10 @@ function isObjectLike(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The person a SCIM User resource describes, as the Workspace module takes it. */
-export function profileFromResource(resource: Json): ProvisionedProfile {
+/** The person a SCIM User resource describes, as the Workspace module takes it. Attribute
+ * names of any case are read, and stored, as the schema spells them. */
+export function profileFromResource(body: Json): ProvisionedProfile {
+  const resource = canonicalNames(body, USER_PATCH_SCHEMA);
   const userName = resource.userName;
   if (typeof userName !== 'string' || !userName.trim()) {
     throw ScimError.of('invalidValue', 'userName is required and must be a non-empty string.');
@@ -199,7 +201,7 @@ export class ScimUsersService {
   }
 
   async create(workspaceId: string, body: unknown, actor: AuditActor, query?: Projection) {
-    const resource = requireObject(body);
+    const resource = canonicalNames(requireObject(body), USER_PATCH_SCHEMA);
     requireSchema(resource, USER_SCHEMA);
     const profile = profileFromResource(resource);
     // Linking a person who is already a member may demote or deactivate the last admin.
@@ -218,7 +220,7 @@ export class ScimUsersService {
     actor: AuditActor,
     query?: Projection,
   ) {
-    const resource = requireObject(body);
+    const resource = canonicalNames(requireObject(body), USER_PATCH_SCHEMA);
     requireSchema(resource, USER_SCHEMA);
     if (typeof resource.id === 'string' && resource.id.toLowerCase() !== id.toLowerCase()) {
       throw ScimError.of('mutability', 'The id in the body differs from the id in the URL.');

@@ -597,6 +597,9 @@ const rejections: Record<string, Rejection[]> = {
     { filter: 'emails[type eq "work")', detail: /Unexpected '\)' at character 22/ },
     { filter: 'userName eq "x', detail: /Unterminated string at character 13/ },
     { filter: 'userName eq "a\\q"', detail: /Invalid JSON string .* at character 13/ },
+    { filter: 'userName eq "a\\u0000"', detail: /string at character 13 holds a NUL/ },
+    { filter: 'userName eq "\\udc00x"', detail: /unpaired surrogate/ },
+    { filter: 'emails[value eq "\\ud800"]', detail: /unpaired surrogate/ },
     { filter: 'emails[type eq "work"].', detail: /sub-attribute after "emails\[\.\.\.\]\."/ },
   ],
   'attributes outside the allow-list': [

@@ -20,6 +20,7 @@
  *   are themselves, any other word up to a space, parenthesis, bracket or quote is a string.
  */
 import { parse, type Filter } from 'scim2-parse-filter';
+import { isStorableText } from '../../common/request-values.js';
 import { escapeLike } from '../../common/sql.js';
 import { ScimError } from '../scim-error.js';
 
@@ -223,11 +224,17 @@ function scan(filter: string): Scanned {
         if (filter[i] === '\\') i++;
       }
       if (i >= filter.length) throw invalid(`Unterminated string at character ${start + 1}`);
+      let value: string;
       try {
-        values.push(JSON.parse(filter.slice(start, i + 1)) as string);
+        value = JSON.parse(filter.slice(start, i + 1)) as string;
       } catch {
         throw invalid(`Invalid JSON string (escape sequence) at character ${start + 1}`);
       }
+      // The request guard sees `\u0000` as six characters; decoded, no column can hold it.
+      if (!isStorableText(value)) {
+        throw invalid(`The string at character ${start + 1} holds a NUL or an unpaired surrogate`);
+      }
+      values.push(value);
       text += `"${values.length - 1}"`;
       expecting = expecting === 'value' ? 'logical' : 'nothing';
       continue;

@@ -1165,6 +1165,11 @@ const realTools: Case[] = [
     expected: { ...ADA, emails: undefined },
   },
   {
+    name: 'a filter value escaping to a NUL is invalidPath (no column can hold it)',
+    ops: [{ op: 'add', path: 'emails[type eq "\\u0000"].value', value: 'x@y' }],
+    error: 'invalidPath',
+  },
+  {
     name: 'an extension object with its own "schemas" (path-less)',
     ops: [
       {

@@ -133,6 +133,22 @@ export function profileFromResource(body: Json): ProvisionedProfile {
   };
 }
 
+/**
+ * A role's value. Entra's AppRoleAssignmentsComplex sends a later assignment with the app role as
+ * a JSON string (`"{\"id\":…,\"value\":\"admin\",\"displayName\":\"Admin\"}"`): then the inner
+ * `value` is the role. A value that is not such JSON stays as it is.
+ */
+function roleValue(role: unknown): unknown {
+  const value = isObjectLike(role) ? role.value : role;
+  if (typeof value !== 'string' || !value.trimStart().startsWith('{')) return value;
+  try {
+    const inner: unknown = JSON.parse(value);
+    return isObjectLike(inner) && 'value' in inner ? inner.value : value;
+  } catch {
+    return value;
+  }
+}
+
 /** `roles` with a value "admin", or a `role` of "admin" (top level or Gatehouse extension). Exact case. */
 export function grantsAdmin(resource: Json): boolean {
   const roles = Array.isArray(resource.roles)
@@ -140,9 +156,7 @@ export function grantsAdmin(resource: Json): boolean {
     : resource.roles !== undefined
       ? [resource.roles]
       : [];
-  const inRoles = roles.some((r) =>
-    typeof r === 'string' ? r === 'admin' : (r as Json | null)?.value === 'admin',
-  );
+  const inRoles = roles.some((r) => roleValue(r) === 'admin');
   const extension = resource[GATEHOUSE_USER_SCHEMA] as Json | undefined;
   return inRoles || resource.role === 'admin' || extension?.role === 'admin';
 }

@@ -655,6 +655,66 @@ describe('SCIM Users: IdP dialects and product rules', () => {
     });
   });
 
+  // ---- Entra's app roles: the role's value as a JSON string -------------------------------
+
+  describe.each(ENTRA_MODES)('$name: app roles', (dialect) => {
+    let ws: ScimWorkspace;
+    beforeAll(async () => {
+      ws = await scimWorkspace(t, 'azure');
+    });
+    /** Entra's ops are lower-case with the flag and capitalised without it. */
+    const op = (name: 'add' | 'replace') =>
+      dialect.query ? name : name[0]!.toUpperCase() + name.slice(1);
+    /** An app role as AppRoleAssignmentsComplex's PATCH and the Assertive mapping send it. */
+    const appRole = (value: string) => ({
+      value: JSON.stringify({
+        id: '7f3c9a52-1d6e-4b8a-9c21-5e0f4d3b2a10',
+        value,
+        displayName: value[0]!.toUpperCase() + value.slice(1),
+      }),
+    });
+
+    async function entraMember() {
+      const email = uniqueEmail('approle');
+      const user = await create(ws, dialect.create(email, email), dialect.query);
+      expect(await member(ws, user.id)).toMatchObject({ role: 'member' });
+      return user;
+    }
+
+    it.each<[string, 'admin' | 'member', unknown[]]>([
+      ['the inner value "admin"', 'admin', [appRole('admin')]],
+      ['the inner value "Admin" (case matters)', 'member', [appRole('Admin')]],
+      ['the inner value "reader"', 'member', [appRole('reader')]],
+      ['malformed inner JSON', 'member', [{ value: '{"id":"x","value":"admin"' }]],
+      ['inner JSON without a value', 'member', [{ value: '{"displayName":"admin"}' }]],
+      ['inner JSON whose value is not a string', 'member', [{ value: '{"value":["admin"]}' }]],
+    ])('AppRoleAssignmentsComplex Add with %s → %s', async (_, role, value) => {
+      const user = await entraMember();
+      const res = await scim(ws, dialect.query)
+        .patch(`/Users/${user.id}`, [{ op: op('add'), path: 'roles', value }])
+        .expect(200);
+      expect(res.body.roles).toEqual(value);
+      expect(await member(ws, user.id)).toMatchObject({ role, status: 'active' });
+    });
+
+    it('AssertiveAppRoleAssignmentsComplex replaces the whole list: a list without admin demotes', async () => {
+      const user = await entraMember();
+      const client = scim(ws, dialect.query);
+      const replace = (value: unknown[]) =>
+        client.patch(`/Users/${user.id}`, [{ op: op('replace'), path: 'roles', value }]);
+      await client
+        .patch(`/Users/${user.id}`, [{ op: op('add'), path: 'roles', value: [appRole('admin')] }])
+        .expect(200);
+      expect(await member(ws, user.id)).toMatchObject({ role: 'admin' });
+      await replace([appRole('reader')]).expect(200);
+      expect(await member(ws, user.id)).toMatchObject({ role: 'member' });
+      await replace([appRole('reader'), appRole('admin')]).expect(200);
+      expect(await member(ws, user.id)).toMatchObject({ role: 'admin' });
+      await replace([]).expect(200);
+      expect(await member(ws, user.id)).toMatchObject({ role: 'member' });
+    });
+  });
+
   // ---- linking people -----------------------------------------------------------------
 
   describe('linking existing people', () => {

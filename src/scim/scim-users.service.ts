@@ -113,8 +113,14 @@ export function profileFromResource(body: Json): ProvisionedProfile {
   const name = (resource.name ?? {}) as Json;
   const given = typeof name.givenName === 'string' ? name.givenName.trim() : '';
   const family = typeof name.familyName === 'string' ? name.familyName.trim() : '';
+  // Clients echo what Gatehouse derived for a one-word name ("Cher" as both given and family
+  // name, and as formatted or displayName): that is one word, not "Cher Cher".
+  const echoedOneWord =
+    given !== '' &&
+    given === family &&
+    [name.formatted, resource.displayName].some((v) => typeof v === 'string' && v.trim() === given);
   const fullName =
-    [given, family].filter(Boolean).join(' ') ||
+    (echoedOneWord ? given : [given, family].filter(Boolean).join(' ')) ||
     (typeof resource.displayName === 'string' && resource.displayName.trim()) ||
     (typeof name.formatted === 'string' && name.formatted.trim()) ||
     null;

@@ -264,6 +264,14 @@ describe('SCIM Users: names as Okta reads them', () => {
     }
   });
 
+  it('a PUT echoing the derived names of a one-word name keeps one word (as Okta sends back a GET)', async () => {
+    const current = (await scim.get(`/Users/${ids.cher}`).expect(200)).body as Body;
+    expect(current.name).toMatchObject({ givenName: 'Cher', familyName: 'Cher' });
+    const { id: _id, meta: _meta, ...resource } = current;
+    await scim.send('put', `/Users/${ids.cher}`, { ...resource, title: 'Singer' }).expect(200);
+    expect((await fullNameOf(ids.cher!)).full_name).toBe('Cher');
+  });
+
   it('filters and sorting see the names a GET shows', async () => {
     const found = async (filter: string) =>
       ((await scim.get('/Users', { filter }).expect(200)).body.Resources as UserResource[]).map(

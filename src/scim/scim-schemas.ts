@@ -303,6 +303,14 @@ const USER_EMAILS_SQL = `coalesce(m.scim_data->'emails', jsonb_build_array(jsonb
 const text = (sql: string, caseExact = false) =>
   ({ kind: 'scalar', type: 'string', sql, caseExact }) as const;
 
+/**
+ * A timestamp as `meta` shows it: PostgreSQL keeps microseconds, the answers milliseconds, so a
+ * client filtering with a value it was shown (`meta.created eq "…"`) must compare milliseconds.
+ */
+function asShown(column: string): string {
+  return `date_trunc('milliseconds', ${column})`;
+}
+
 export const USER_FILTER_SCHEMA: FilterSchema = {
   coreSchemaUrn: USER_SCHEMA,
   extensionUrns: [ENTERPRISE_USER_SCHEMA, GATEHOUSE_USER_SCHEMA],
@@ -339,11 +347,11 @@ export const USER_FILTER_SCHEMA: FilterSchema = {
       },
       defaultSubAttribute: 'value',
     },
-    'meta.created': { kind: 'scalar', type: 'dateTime', sql: 'm.created_at' },
+    'meta.created': { kind: 'scalar', type: 'dateTime', sql: asShown('m.created_at') },
     'meta.lastModified': {
       kind: 'scalar',
       type: 'dateTime',
-      sql: 'greatest(m.updated_at, u.updated_at)',
+      sql: asShown('greatest(m.updated_at, u.updated_at)'),
     },
     [`${ENTERPRISE_USER_SCHEMA}:employeeNumber`]: text(
       `m.scim_data->'${ENTERPRISE_USER_SCHEMA}'->>'employeeNumber'`,
@@ -369,8 +377,8 @@ export const GROUP_FILTER_SCHEMA: FilterSchema = {
         `EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = g.id AND ${condition})`,
       defaultSubAttribute: 'value',
     },
-    'meta.created': { kind: 'scalar', type: 'dateTime', sql: 'g.created_at' },
-    'meta.lastModified': { kind: 'scalar', type: 'dateTime', sql: 'g.updated_at' },
+    'meta.created': { kind: 'scalar', type: 'dateTime', sql: asShown('g.created_at') },
+    'meta.lastModified': { kind: 'scalar', type: 'dateTime', sql: asShown('g.updated_at') },
   },
 };
 

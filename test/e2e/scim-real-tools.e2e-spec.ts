@@ -123,9 +123,13 @@ describe('SCIM as real tools send it', () => {
       );
       const { body } = await get(ws, `/Users/${olive}`).expect(200);
       const created = (body.meta as Body).created as string;
-      // meta.created is answered in milliseconds and stored in microseconds: ge/lt are exact.
+      // The value a client was shown finds the user (stored in microseconds, shown in ms).
+      expect(await ids(ws, '/Users', `meta.created eq ${created}`)).toContain(olive);
+      expect(await ids(ws, '/Users', `meta.created le "${created}"`)).toContain(olive);
       expect(await ids(ws, '/Users', `meta.created ge ${created}`)).toContain(olive);
       expect(await ids(ws, '/Users', `meta.created lt ${created}`)).not.toContain(olive);
+      const lastModified = (body.meta as Body).lastModified as string;
+      expect(await ids(ws, '/Users', `meta.lastModified eq "${lastModified}"`)).toContain(olive);
     });
 
     it('Groups and POST .search take bare words too', async () => {

@@ -1,56 +1,36 @@
 /**
- * `npm run bench`: throughput and latency of the hot paths, on the embedded database by default
- * or on BENCH_DATABASE_URL (a PostgreSQL database this run may fill with rows). Not part of
- * `npm test`: speed is measured here, never asserted in a test.
+ * `npm run bench`: Gatehouse's hot paths against a real PostgreSQL with N members in one
+ * workspace (BENCH_SIZES, default 10,000 and 100,000), next to a same-run reference floor
+ * (floor-server.ts: node:http + pg) and a Nest + Express "hello" (hello-server.ts). One process
+ * tree: this runner forks the three servers. Not part of `npm test`: speed is measured, not
+ * asserted. See docs/performance.md.
  */
 import 'reflect-metadata';
-import { type ChildProcess, fork } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
 import * as x509 from '@peculiar/x509';
-import autocannon from 'autocannon';
+import pg from 'pg';
+import { startChild, type BenchChild } from './children.js';
+import { BENCH_SECRET_KEY, BENCH_TOKEN } from './constants.js';
+import { benchDatabase } from './database.js';
+import { groupScenarios } from './groups.js';
+import { CONNECTIONS, DURATION_SECONDS, call, loaded, unloadedP50 } from './load.js';
+import { type Figure, writeResults } from './report.js';
+import { seedAdminSession, seedScimMembers } from './seed.js';
 
-const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
-const TOKEN = 'bench-internal-token-0123456789abcdefghijklmnop';
-const PASSWORD = 'correct horse battery staple';
-/** Members of the SCIM workspace: a group of GROUP_SIZE of them, and a few more to add. */
-const GROUP_SIZE = 10_000;
-const SCIM_EXTRA = 5;
-const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
-const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
+const WALK_LIMIT_SECONDS = Number(process.env.BENCH_WALK_LIMIT_SECONDS ?? 600);
+/** Where to write CPU profiles of the Gatehouse server (userName lookups and POST /Users). */
+const PROFILE_DIR = process.env.BENCH_CPU_PROFILE_DIR;
 const RSA = {
   name: 'RSASSA-PKCS1-v1_5',
   hash: 'SHA-256',
   publicExponent: new Uint8Array([1, 0, 1]),
   modulusLength: 2048,
 };
-
-async function startServer() {
-  const server = fork(fileURLToPath(new URL('./server.js', import.meta.url)), {
-    env: process.env,
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    server.once('message', (message: { url: string }) => resolve(message.url));
-    server.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
-  });
-  return {
-    base: url.replace('[::1]', '127.0.0.1'),
-    seed: (workspaceId: string, domain: string, count: number) =>
-      seedScimUsers(server, workspaceId, domain, count),
-    stop: () => server.disconnect(),
-  };
-}
-
-/** Asks the server to create SCIM members in SQL (see server.ts); returns their user ids. */
-function seedScimUsers(server: ChildProcess, workspaceId: string, domain: string, count: number) {
-  return new Promise<string[]>((resolve, reject) => {
-    server.once('message', (message: { ids?: string[]; error?: string }) =>
-      message.ids ? resolve(message.ids) : reject(new Error(`seeding failed: ${message.error}`)),
-    );
-    server.send({ type: 'seed-scim-users', workspaceId, domain, count });
-  });
-}
+const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 
 /** A self-signed IdP certificate: enabling SCIM needs an enabled SAML provider. */
 async function idpCertificatePem(): Promise<string> {
@@ -70,40 +50,20 @@ async function idpCertificatePem(): Promise<string> {
   return `${cert.toString('pem')}\n`;
 }
 
-async function call(url: string, init: RequestInit, expected: number) {
-  const res = await fetch(url, init);
-  const text = await res.text();
-  if (res.status !== expected) {
-    throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${text.slice(0, 300)}`);
-  }
-  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-}
-
-/**
- * A workspace with SAML as its only method and SCIM on, holding GROUP_SIZE + SCIM_EXTRA
- * SCIM-provisioned members; returns its SCIM bearer header and the member ids.
- */
-async function scimWorkspace(
-  base: string,
-  auth: Record<string, string>,
-  seed: (workspaceId: string, domain: string, count: number) => Promise<string[]>,
-) {
-  const json = { 'content-type': 'application/json' };
-  const slug = `bench-scim-${Date.now()}`;
+/** A workspace with SAML as its only method and SCIM on, made through the admin API. */
+async function scimWorkspace(base: string) {
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_TOKEN}` };
+  const slug = `bench-${Date.now()}`;
   const workspace = await call(
     `${base}/api/workspaces`,
-    {
-      method: 'POST',
-      headers: { ...json, ...auth },
-      body: JSON.stringify({ name: 'Bench SCIM', slug }),
-    },
+    { method: 'POST', headers, body: JSON.stringify({ name: 'Bench', slug }) },
     201,
   );
   await call(
     `${base}/api/workspaces/${slug}/saml-providers`,
     {
       method: 'POST',
-      headers: { ...json, ...auth },
+      headers,
       body: JSON.stringify({
         name: 'Bench IdP',
         idpEntityId: `https://idp.example.com/${slug}`,
@@ -117,194 +77,294 @@ async function scimWorkspace(
     `${base}/api/workspaces/${slug}/settings`,
     {
       method: 'PATCH',
-      headers: { ...json, ...auth },
+      headers,
       body: JSON.stringify({ signInMethods: { password: false, office365: false, saml: true } }),
     },
     200,
   );
   const connection = await call(
     `${base}/api/workspaces/${slug}/scim`,
-    { method: 'POST', headers: { ...json, ...auth }, body: JSON.stringify({ provider: 'okta' }) },
+    { method: 'POST', headers, body: JSON.stringify({ provider: 'okta' }) },
     201,
   );
-  const domain = `${slug}.test`;
-  const userIds = await seed(workspace.id as string, domain, GROUP_SIZE + SCIM_EXTRA);
+  return { id: workspace.id as string, slug, token: connection.token as string };
+}
+
+/** Pages of 100 from the first to the last: seconds taken, and whether totalResults held. */
+async function walk(
+  base: string,
+  path: string,
+  headers: Record<string, string>,
+  count: () => Promise<number>,
+) {
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const expected = await count();
+  const started = performance.now();
+  const seen = new Set<string>();
+  let total = -1;
+  let exact = true;
+  let complete = true;
+  for (let startIndex = 1; total < 0 || startIndex <= total; startIndex += 100) {
+    const page = await call(`${base}${path}?startIndex=${startIndex}&count=100`, { headers }, 200);
+    if (total >= 0 && page.totalResults !== total) exact = false;
+    total = page.totalResults as number;
+    for (const user of page.Resources as { id: string }[]) seen.add(user.id);
+    if ((performance.now() - started) / 1000 > WALK_LIMIT_SECONDS) {
+      complete = false;
+      break;
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  exact &&= total === expected && (!complete || seen.size === expected);
   return {
-    scimAuth: { authorization: `Bearer ${connection.token as string}` },
-    userIds,
-    lookupUserName: `scim${Math.ceil(userIds.length / 2)}@${domain}`,
+    seconds: complete ? seconds : (seconds * expected) / seen.size,
+    note:
+      `totalResults ${total} (SQL count ${expected}), ${seen.size} distinct ids: ` +
+      `${exact ? 'exact' : 'NOT EXACT'}` +
+      (complete ? '' : `; stopped after ${WALK_LIMIT_SECONDS} s, time extrapolated`),
   };
 }
 
-/** One-shot timings of a 10,000-member group, as Okta and Entra push it. */
-async function groupScenarios(base: string, scimAuth: Record<string, string>, userIds: string[]) {
-  const headers = { ...scimAuth, 'content-type': 'application/scim+json' };
-  const members = (ids: string[]) => ids.map((value) => ({ value }));
-  const patch = (...Operations: object[]) => ({ schemas: [PATCH_SCHEMA], Operations });
-  const timings: { name: string; ms: number; detail: string }[] = [];
-  async function timed(name: string, url: string, init: RequestInit, expected: number) {
+async function benchSize(size: number, figures: Figure[]) {
+  const add = (figure: Omit<Figure, 'size'>) => {
+    figures.push({ size, ...figure });
+    const ratio = figure.floor ? (figure.gatehouse / figure.floor).toFixed(3) : '';
+    console.log(
+      `  ${figure.scenario.padEnd(52)} ${figure.gatehouse.toFixed(1).padStart(10)} ` +
+        `${figure.floor?.toFixed(1).padStart(10) ?? ''.padStart(10)} ${ratio.padStart(8)} ${figure.unit}` +
+        (figure.note ? `  (${figure.note})` : ''),
+    );
+  };
+  console.log(`\n== ${size.toLocaleString('en')} members ==`);
+  const database = await benchDatabase(String(size));
+  const db = new pg.Pool({ connectionString: database.url, max: 2 });
+  const children: BenchChild[] = [];
+  try {
+    const gatehouse = await startChild('./server.js', {
+      BENCH_GATEHOUSE_DATABASE_URL: database.url,
+    });
+    children.push(gatehouse);
+    const floor = await startChild('./floor-server.js', {
+      BENCH_FLOOR_DATABASE_URL: database.url,
+      BENCH_SECRET_KEY,
+      BENCH_COOKIE_NAME: gatehouse.cookieName!,
+    });
+    children.push(floor);
+    const hello = await startChild('./hello-server.js', {});
+    children.push(hello);
+
+    const workspace = await scimWorkspace(gatehouse.url);
+    const domain = `${workspace.slug}.test`;
     const started = performance.now();
-    const body = await call(url, { ...init, headers }, expected);
-    timings.push({ name, ms: performance.now() - started, detail: String(expected) });
-    return body;
-  }
-  const initial = userIds.slice(0, GROUP_SIZE);
-  const created = await timed(
-    `POST /Groups with ${GROUP_SIZE} members`,
-    `${base}/scim/v2/Groups`,
-    {
-      method: 'POST',
-      body: JSON.stringify({
-        schemas: [GROUP_SCHEMA],
-        displayName: 'Everyone',
-        members: members(initial),
-      }),
-    },
-    201,
-  );
-  const group = `${base}/scim/v2/Groups/${created.id as string}`;
-  await timed(
-    'PATCH add 3 + remove 3 members',
-    group,
-    {
-      method: 'PATCH',
-      body: JSON.stringify(
-        patch(
-          { op: 'add', path: 'members', value: members(userIds.slice(GROUP_SIZE, GROUP_SIZE + 3)) },
-          { op: 'remove', path: `members[value eq "${initial[0]!}"]` },
-          { op: 'Remove', path: 'members', value: members(initial.slice(1, 3)) },
-        ),
-      ),
-    },
-    204,
-  );
-  await timed(
-    `PATCH replace members with ${GROUP_SIZE}`,
-    group,
-    {
-      method: 'PATCH',
-      body: JSON.stringify(
-        patch({
-          op: 'replace',
-          path: 'members',
-          value: members(userIds.slice(SCIM_EXTRA, GROUP_SIZE + SCIM_EXTRA)),
+    const ids = await seedScimMembers(db, workspace.id, domain, 'scim', 1, size);
+    add({
+      scenario: `seed ${size} members (bulk SQL, not the API)`,
+      unit: 's',
+      gatehouse: (performance.now() - started) / 1000,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const idle = gatehouse.memory().rssMiB;
+
+    const scim = {
+      authorization: `Bearer ${workspace.token}`,
+      'content-type': 'application/scim+json',
+    };
+    const users = { gatehouse: '/scim/v2/Users', floor: `/w/${workspace.id}/Users` };
+    const random = (n: number) => 1 + Math.floor(Math.random() * n);
+    const lookup = (path: string) => () => ({
+      path: `${path}?filter=${encodeURIComponent(`userName eq "scim${random(size)}@${domain}"`)}`,
+    });
+    add({
+      scenario: 'Nest + Express "hello" vs node:http "hello" (framework cost)',
+      unit: 'req/s',
+      gatehouse: (await loaded(hello.url, { next: () => ({ path: '/hello' }) })).rps,
+      floor: (await loaded(floor.url, { next: () => ({ path: '/hello' }) })).rps,
+    });
+    add({
+      scenario: 'GET /Users userName eq, unloaded p50',
+      unit: 'ms',
+      gatehouse: await unloadedP50(gatehouse.url, { headers: scim, next: lookup(users.gatehouse) }),
+      floor: await unloadedP50(floor.url, { next: lookup(users.floor) }),
+    });
+
+    const stopProfile = PROFILE_DIR
+      ? await gatehouse.profile(`${PROFILE_DIR}/gatehouse-${size}-lookup-create.cpuprofile`)
+      : undefined;
+    const gLookup = await loaded(gatehouse.url, { headers: scim, next: lookup(users.gatehouse) });
+    const fLookup = await loaded(floor.url, { next: lookup(users.floor) });
+    add({
+      scenario: `GET /Users userName eq, ${CONNECTIONS} connections`,
+      unit: 'req/s',
+      gatehouse: gLookup.rps,
+      floor: fLookup.rps,
+      note: `p50 ${gLookup.p50} ms vs ${fLookup.p50} ms; failed ${gLookup.failed}/${fLookup.failed}`,
+    });
+    let created = 0;
+    const create = (prefix: string, path: string) => () => {
+      const userName = `${prefix}${++created}@${domain}`;
+      return {
+        path,
+        body: JSON.stringify({
+          schemas: [USER_SCHEMA],
+          userName,
+          name: { givenName: 'Bench', familyName: `Person ${created}` },
+          emails: [{ primary: true, value: userName, type: 'work' }],
+          externalId: `ext-${prefix}-${created}`,
+          active: true,
         }),
-      ),
-    },
-    204,
-  );
-  const read = await timed(`GET the group (${GROUP_SIZE} members)`, group, { method: 'GET' }, 200);
-  if ((read.members as unknown[]).length !== GROUP_SIZE) {
-    throw new Error(`the group has ${(read.members as unknown[]).length} members`);
+      };
+    };
+    const gCreate = await loaded(gatehouse.url, {
+      method: 'POST',
+      headers: scim,
+      next: create('new', users.gatehouse),
+    });
+    await stopProfile?.();
+    const fCreate = await loaded(floor.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      next: create('floor', users.floor),
+    });
+    add({
+      scenario: `POST /Users (new users), ${CONNECTIONS} connections`,
+      unit: 'req/s',
+      gatehouse: gCreate.rps,
+      floor: fCreate.rps,
+      note: `p50 ${gCreate.p50} ms vs ${fCreate.p50} ms; failed ${gCreate.failed}/${fCreate.failed}`,
+    });
+
+    /** Members of the workspace as SQL counts them; autocannon's last creates may still land. */
+    const count = async () =>
+      Number(
+        (
+          await db.query<{ n: string }>(
+            `SELECT count(*) AS n FROM memberships WHERE workspace_id = $1`,
+            [workspace.id],
+          )
+        ).rows[0]!.n,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const members = await count();
+    const page = (path: string) => () => ({
+      path: `${path}?startIndex=${random(members - 100)}&count=100`,
+    });
+    const gPage = await loaded(gatehouse.url, { headers: scim, next: page(users.gatehouse) });
+    const fPage = await loaded(floor.url, { next: page(users.floor) });
+    add({
+      scenario: `GET /Users random startIndex, count 100, ${CONNECTIONS} connections`,
+      unit: 'req/s',
+      gatehouse: gPage.rps,
+      floor: fPage.rps,
+      note: `p50 ${gPage.p50} ms vs ${fPage.p50} ms; failed ${gPage.failed}/${fPage.failed}`,
+    });
+    const gWalk = await walk(gatehouse.url, users.gatehouse, scim, count);
+    const fWalk = await walk(floor.url, users.floor, {}, count);
+    add({
+      scenario: `full walk of all ${members} users, pages of 100`,
+      unit: 's',
+      gatehouse: gWalk.seconds,
+      floor: fWalk.seconds,
+      note: `Gatehouse ${gWalk.note}; floor ${fWalk.note}`,
+    });
+
+    const token = await seedAdminSession(db, workspace.id, `admin@${domain}`, BENCH_SECRET_KEY);
+    const cookie = { cookie: `${gatehouse.cookieName}=${token}` };
+    await call(`${gatehouse.url}/auth/session`, { headers: cookie }, 200);
+    const gSession = await loaded(gatehouse.url, {
+      headers: cookie,
+      next: () => ({ path: '/auth/session' }),
+    });
+    const fSession = await loaded(floor.url, {
+      headers: cookie,
+      next: () => ({ path: '/auth/session' }),
+    });
+    add({
+      scenario: `GET /auth/session, ${CONNECTIONS} connections`,
+      unit: 'req/s',
+      gatehouse: gSession.rps,
+      floor: fSession.rps,
+      note: `failed ${gSession.failed}/${fSession.failed}`,
+    });
+    const gMembers = await loaded(gatehouse.url, {
+      headers: cookie,
+      next: () => ({ path: `/api/workspaces/${workspace.slug}/members?limit=50` }),
+    });
+    const fMembers = await loaded(floor.url, {
+      next: () => ({ path: `/w/${workspace.id}/members?limit=50` }),
+    });
+    add({
+      scenario: `GET /api/workspaces/:ws/members?limit=50 (admin), ${CONNECTIONS} conn.`,
+      unit: 'req/s',
+      gatehouse: gMembers.rps,
+      floor: fMembers.rps,
+      note: `p50 ${gMembers.p50} ms vs ${fMembers.p50} ms; failed ${gMembers.failed}/${fMembers.failed}`,
+    });
+
+    // The group scenarios need 20,000 people; below that, spare members are seeded first.
+    const pool =
+      ids.length >= 20_000
+        ? ids
+        : ids.concat(
+            await seedScimMembers(db, workspace.id, domain, 'spare', 1, 20_000 - ids.length),
+          );
+    for (const timing of await groupScenarios(gatehouse.url, scim, pool)) {
+      add({ scenario: timing.name, unit: 'ms', gatehouse: timing.ms, note: timing.note });
+    }
+
+    add({ scenario: 'Gatehouse RSS idle (after seeding)', unit: 'MiB', gatehouse: idle });
+    add({
+      scenario: 'Gatehouse RSS peak (VmHWM)',
+      unit: 'MiB',
+      gatehouse: gatehouse.memory().peakMiB,
+      floor: floor.memory().peakMiB,
+    });
+  } finally {
+    for (const child of children.reverse()) await child.stop().catch(() => undefined);
+    await db.end();
+    await database.drop();
   }
-  await timed(
-    'GET the group, excludedAttributes=members',
-    `${group}?excludedAttributes=members`,
-    { method: 'GET' },
-    200,
-  );
-  return timings;
 }
 
 async function main() {
-  const serverUrl = process.env.BENCH_DATABASE_URL;
-  const { base, seed, stop } = await startServer();
-  const json = { 'content-type': 'application/json' };
-  const auth = { authorization: `Bearer ${TOKEN}` };
-
-  const slug = `bench-${Date.now()}`;
-  await fetch(`${base}/api/workspaces`, {
-    method: 'POST',
-    headers: { ...json, ...auth },
-    body: JSON.stringify({
-      name: 'Bench',
-      slug,
-      firstAdmin: { email: `admin@${slug}.test`, password: PASSWORD },
-    }),
+  if (PROFILE_DIR) mkdirSync(PROFILE_DIR, { recursive: true });
+  const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
+  const serverUrl = process.env.BENCH_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const versionClient = new pg.Client({
+    connectionString: process.env.BENCH_DATABASE_URL ?? serverUrl,
   });
-  for (let i = 0; i < 200; i++) {
-    await fetch(`${base}/api/workspaces/${slug}/members`, {
-      method: 'POST',
-      headers: { ...json, ...auth },
-      body: JSON.stringify({ email: `member${i}@${slug}.test` }),
-    });
-  }
-  const login = await fetch(`${base}/auth/password/login`, {
-    method: 'POST',
-    headers: json,
-    body: JSON.stringify({ workspace: slug, email: `admin@${slug}.test`, password: PASSWORD }),
-  });
-  const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
-  const scim = await scimWorkspace(base, auth, seed);
-
-  const scenarios: { name: string; options: autocannon.Options }[] = [
-    { name: 'GET /health/live', options: { url: `${base}/health/live` } },
-    {
-      name: 'GET /auth/session (cookie)',
-      options: { url: `${base}/auth/session`, headers: { cookie } },
-    },
-    {
-      name: 'GET members page of 50 (admin session)',
-      options: { url: `${base}/api/workspaces/${slug}/members?limit=50`, headers: { cookie } },
-    },
-    {
-      name: 'GET members page of 50 (internal token)',
-      options: { url: `${base}/api/workspaces/${slug}/members?limit=50`, headers: auth },
-    },
-    {
-      name: 'POST /auth/password/login (argon2id)',
-      options: {
-        url: `${base}/auth/password/login`,
-        method: 'POST',
-        headers: json,
-        body: JSON.stringify({ workspace: slug, email: `admin@${slug}.test`, password: PASSWORD }),
-      },
-    },
-    {
-      name: `GET /scim/v2/Users userName eq (${GROUP_SIZE + SCIM_EXTRA})`,
-      options: {
-        url: `${base}/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${scim.lookupUserName}"`)}`,
-        headers: scim.scimAuth,
-      },
-    },
-  ];
-
+  await versionClient.connect();
+  const postgres = (await versionClient.query<{ server_version: string }>('SHOW server_version'))
+    .rows[0]!.server_version;
+  await versionClient.end();
+  const meta = {
+    date: new Date().toISOString(),
+    commit: git('rev-parse', '--short', 'HEAD'),
+    uncommittedInSrc: git('status', '--porcelain', '--', 'src', 'migrations')
+      .split('\n')
+      .filter(Boolean),
+    node: process.version,
+    postgres,
+    cpus: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    loadAverageAtStart: loadavg().map((n) => n.toFixed(2)),
+    connections: CONNECTIONS,
+    secondsPerLoad: DURATION_SECONDS,
+    sizes: SIZES,
+    database: process.env.BENCH_DATABASE_URL ? 'BENCH_DATABASE_URL' : 'created and dropped',
+  };
   console.log(
-    `Gatehouse bench: ${serverUrl ? 'PostgreSQL server' : 'embedded PGlite'}, ` +
-      `${CONNECTIONS} connections, ${DURATION_SECONDS} s each\n`,
+    `Gatehouse bench at ${meta.commit}${meta.uncommittedInSrc.length ? ' + uncommitted src changes' : ''}: ` +
+      `PostgreSQL ${postgres}, Node ${process.version}, ${CONNECTIONS} connections, ` +
+      `${DURATION_SECONDS} s per load\n` +
+      `  ${'scenario'.padEnd(52)} ${'Gatehouse'.padStart(10)} ${'floor'.padStart(10)} ${'G/floor'.padStart(8)} unit`,
   );
-  console.log(
-    'scenario'.padEnd(44),
-    'req/s'.padStart(9),
-    'p50 ms'.padStart(8),
-    'p99 ms'.padStart(8),
-    'non-2xx'.padStart(8),
+  const figures: Figure[] = [];
+  for (const size of SIZES) await benchSize(size, figures);
+  const files = writeResults(
+    { ...meta, loadAverageAtEnd: loadavg().map((n) => n.toFixed(2)) },
+    figures,
   );
-  for (const scenario of scenarios) {
-    const result = await autocannon({
-      ...scenario.options,
-      connections: CONNECTIONS,
-      duration: DURATION_SECONDS,
-    });
-    console.log(
-      scenario.name.padEnd(44),
-      result.requests.average.toFixed(0).padStart(9),
-      result.latency.p50.toFixed(1).padStart(8),
-      result.latency.p99.toFixed(1).padStart(8),
-      String(result.non2xx + result.errors).padStart(8),
-    );
-  }
-
-  console.log(`\nSCIM group of ${GROUP_SIZE} members, one request each\n`);
-  console.log('scenario'.padEnd(44), 'ms'.padStart(9), 'status'.padStart(8));
-  for (const timing of await groupScenarios(base, scim.scimAuth, scim.userIds)) {
-    console.log(
-      timing.name.padEnd(44),
-      timing.ms.toFixed(0).padStart(9),
-      timing.detail.padStart(8),
-    );
-  }
-  stop();
+  console.log(`\n${files.markdown}\nwritten: ${files.paths.join(', ')}`);
 }
 
 main().catch((error: unknown) => {

@@ -5,6 +5,7 @@ import { MailOutbox1764500000000 } from './1764500000000-mail-outbox.js';
 import { AccountOwnership1764510000000 } from './1764510000000-account-ownership.js';
 import { ExternalIdentities1764520000000 } from './1764520000000-external-identities.js';
 import { MemberRemovals1764530000000 } from './1764530000000-member-removals.js';
+import { AdminCountIndex1764550000000 } from './1764550000000-admin-count-index.js';
 
 /** Every migration in order. Append new ones; never edit one that has landed. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   AccountOwnership1764510000000,
   ExternalIdentities1764520000000,
   MemberRemovals1764530000000,
+  AdminCountIndex1764550000000,
 ];

@@ -145,8 +145,12 @@ export class ScimGroupsService {
     requireSchema(resource, GROUP_SCHEMA);
     const fields = groupFields(resource);
     const ids = memberIds(resource.members);
-    const id = await this.provisioning.provision(workspaceId, actor, (tx) =>
-      this.provisioning.createGroup(tx, workspaceId, fields, ids, actor),
+    // Without the workspace lock unless it takes over a group whose members it would demote.
+    const id = await this.provisioning.provision(
+      workspaceId,
+      actor,
+      (tx) => this.provisioning.createGroup(tx, workspaceId, fields, ids, actor),
+      { optimistic: true },
     );
     return this.get(workspaceId, id);
   }
@@ -236,17 +240,31 @@ export class ScimGroupsService {
     actor: AuditActor,
     change: (tx: EntityManager, row: GroupRow) => Promise<void>,
   ): Promise<void> {
-    await this.provisioning.provision(workspaceId, actor, async (tx) => {
-      const row = await this.load(tx, workspaceId, id);
-      assertIfMatch(ifMatch, etagOf(row.updated_at));
-      await change(tx, row);
-    });
+    // Without the workspace lock unless the change demotes someone (an admin-role group's
+    // members leave it, it is deleted or loses the role): then again under the lock. The group
+    // row is locked so that the If-Match check and the change are one step.
+    await this.provisioning.provision(
+      workspaceId,
+      actor,
+      async (tx) => {
+        const row = await this.load(tx, workspaceId, id, true);
+        assertIfMatch(ifMatch, etagOf(row.updated_at));
+        await change(tx, row);
+      },
+      { optimistic: true },
+    );
   }
 
-  private async load(tx: EntityManager, workspaceId: string, id: string): Promise<GroupRow> {
+  private async load(
+    tx: EntityManager,
+    workspaceId: string,
+    id: string,
+    forUpdate = false,
+  ): Promise<GroupRow> {
     if (!isUuid(id)) throw notFound();
     const [row] = await tx.query<GroupRow[]>(
-      `SELECT ${GROUP_COLUMNS} FROM groups g WHERE g.workspace_id = $1 AND g.id = $2`,
+      `SELECT ${GROUP_COLUMNS} FROM groups g WHERE g.workspace_id = $1 AND g.id = $2
+       ${forUpdate ? 'FOR NO KEY UPDATE' : ''}`,
       [workspaceId, id.toLowerCase()],
     );
     if (!row) throw notFound();

@@ -30,7 +30,7 @@ export class ScimRequestLogMiddleware implements NestMiddleware {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       const entraLegacy = response.locals.entraLegacy === true;
       const entraFlagged = hasEntraFlag(request);
-      void this.log.record({
+      this.log.record({
         workspaceId,
         method: request.method,
         path: request.originalUrl,

@@ -224,9 +224,14 @@ export class ScimUsersService {
     const resource = canonicalNames(requireObject(body), USER_PATCH_SCHEMA);
     requireSchema(resource, USER_SCHEMA);
     const profile = profileFromResource(resource);
-    // Linking a person who is already a member may demote or deactivate the last admin.
-    const userId = await this.provisioning.provision(workspaceId, actor, (tx) =>
-      this.provisioning.createMember(tx, workspaceId, profile, actor),
+    // A new member only adds: no workspace lock, so creates do not queue behind each other.
+    // Linking a person who is already a member may demote or deactivate the last admin: that
+    // runs again under the lock (see ProvisioningService.provision).
+    const userId = await this.provisioning.provision(
+      workspaceId,
+      actor,
+      (tx) => this.provisioning.createMember(tx, workspaceId, profile, actor),
+      { optimistic: true },
     );
     return this.get(workspaceId, userId, query);
   }

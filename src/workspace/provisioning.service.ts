@@ -43,6 +43,23 @@ function adminRoleAfterPush(current: { adminRoleByAdmin: boolean }, pushed: bool
 }
 
 /**
+ * Thrown inside a transaction that runs without the workspace lock when the change turns out
+ * to be one that may reduce the active admins: provision() rolls it back and runs it again
+ * under the lock.
+ */
+class WorkspaceLockNeeded extends Error {}
+
+/** How a provisioning request runs: under the workspace lock, or without it while it only adds. */
+export interface ProvisionOptions {
+  /**
+   * The request usually only adds (a SCIM create, a group change): it runs without the
+   * workspace lock and is retried under it if it would link an existing member, demote or
+   * deactivate someone, or hit a uniqueness race.
+   */
+  optimistic?: boolean;
+}
+
+/**
  * A group's new updated_at, which its SCIM ETag (milliseconds) is made of: strictly later than
  * the last one, so every write changes the ETag even when two writes, serialised by the
  * workspace lock, started within the same millisecond (now() is the transaction's start).
@@ -63,16 +80,40 @@ export class ProvisioningService {
     private readonly ownership: AccountOwnershipService,
   ) {}
 
+  /** Transactions running without the workspace lock (see provision). */
+  private readonly unlocked = new WeakSet<EntityManager>();
+
   /**
-   * Runs one provisioning request: a transaction holding the workspace lock (so it serialises
-   * with every other change of members and groups), all or nothing, and recording it when the
-   * change left the workspace without an active admin.
+   * Runs one provisioning request, all or nothing, recording it when the change left the
+   * workspace without an active admin.
+   *
+   * The workspace lock is taken only where the last-admin rule can change. Changes that may
+   * reduce the active admins (deactivate, demote, delete, link an existing member) hold it, so
+   * they serialise with each other and with the admin API's last-admin check (MemberService
+   * locks, then counts the other admins): each sees the others' committed result, and the
+   * no-active-admin record compares counts no concurrent reducer can move. A change that only
+   * adds (a new member, a group change that demotes no one) cannot make either rule wrong:
+   * an admin it adds unseen by a concurrent count only makes that count stricter. So with
+   * `optimistic` it runs without the lock, and the moment it would reduce (recomputeRoles
+   * demotes someone, createMember links an existing member) or meets a uniqueness race, it is
+   * rolled back and run again under the lock, where the usual checks answer.
    */
   async provision<T>(
     workspaceId: string,
     actor: AuditActor,
     work: (tx: EntityManager) => Promise<T>,
+    options: ProvisionOptions = {},
   ): Promise<T> {
+    if (options.optimistic) {
+      try {
+        return await this.dataSource.transaction(async (tx) => {
+          this.unlocked.add(tx);
+          return work(tx);
+        });
+      } catch (error) {
+        if (!(error instanceof WorkspaceLockNeeded) && !isUniqueViolation(error)) throw error;
+      }
+    }
     return this.dataSource.transaction(async (tx) => {
       await lockWorkspace(tx, workspaceId);
       const adminsBefore = await this.countActiveAdmins(tx, workspaceId);
@@ -82,6 +123,12 @@ export class ProvisioningService {
     });
   }
 
+  /** In a transaction without the workspace lock: roll back, and run again under it. */
+  private needWorkspaceLock(tx: EntityManager): void {
+    if (this.unlocked.has(tx)) throw new WorkspaceLockNeeded();
+  }
+
+  /** Served by memberships_active_admins_idx: O(admins), not O(members). */
   async countActiveAdmins(tx: EntityManager, workspaceId: string): Promise<number> {
     const [row] = await tx.query<{ admins: number }[]>(
       `SELECT count(*)::int AS admins FROM memberships
@@ -145,8 +192,9 @@ export class ProvisioningService {
           }),
         );
       } catch (error) {
-        // Another workspace's IdP created this person at the same instant.
+        // Another request created this person at the same instant.
         if (isUniqueViolation(error, 'users_email_key')) {
+          this.needWorkspaceLock(tx);
           throw new WorkspaceException(
             'EMAIL_TAKEN',
             `${email} was just added by another request.`,
@@ -156,6 +204,8 @@ export class ProvisioningService {
       }
     }
     const existing = await tx.findOneBy(Membership, { workspaceId, userId: user.id });
+    // Linking an existing member may deactivate or demote them.
+    if (existing) this.needWorkspaceLock(tx);
     if (existing?.scimManaged && existing.scimUserName) {
       throw new WorkspaceException(
         'SCIM_USER_NAME_TAKEN',
@@ -371,6 +421,16 @@ export class ProvisioningService {
     userIds: string[] | undefined,
     actor: AuditActor,
   ): Promise<void> {
+    if (userIds !== undefined && userIds.length > 0) {
+      // Group changes run without the workspace lock: locking the members first makes a
+      // concurrent change of the same people wait, and the statement below (a new snapshot)
+      // see its groups, so two changes cannot each derive a role from the other's old state.
+      await tx.query(
+        `SELECT 1 FROM memberships WHERE workspace_id = $1 AND user_id = ANY($2::uuid[])
+          ORDER BY user_id FOR NO KEY UPDATE`,
+        [workspaceId, userIds],
+      );
+    }
     const [rows]: [{ user_id: string; role: string }[], number] = await tx.query(
       `WITH wanted AS (
          SELECT m.user_id,
@@ -390,6 +450,7 @@ export class ProvisioningService {
     if (rows.length === 0) return;
     const promoted = rows.filter((r) => r.role === 'admin').map((r) => r.user_id);
     const demoted = rows.filter((r) => r.role === 'member').map((r) => r.user_id);
+    if (demoted.length > 0) this.needWorkspaceLock(tx);
     await this.audit.record(tx, workspaceId, actor, {
       action: 'member.roles_changed',
       targetType: rows.length === 1 ? 'user' : 'workspace',

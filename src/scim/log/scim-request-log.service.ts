@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { Page } from '../../common/paging.js';
@@ -46,17 +46,42 @@ export function redactBody(body: unknown): unknown {
   return JSON.parse(json) as unknown;
 }
 
+/** Rows per INSERT, and the longest a row waits in memory before it is written. */
+const BATCH_ROWS = 200;
+const BATCH_MS = 200;
+/** Rows kept while PostgreSQL does not take them; beyond that they are counted as lost. */
+const MAX_BUFFERED = 20_000;
+/** Lost rows logged one by one per failed batch; the rest are summed up in one line. */
+const LOST_LINES = 10;
+
+interface Row {
+  workspaceId: string;
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  userAgent: string | null;
+  errorDetail: string | null;
+  body: string;
+}
+
 /**
  * The per-workspace SCIM request log admins read to see what their IdP did, kept for
- * SCIM_REQUEST_LOG_DAYS. Writing it never fails a SCIM request; a write that fails is counted
- * and logged with its cause, so a log with holes never passes for a complete one.
+ * SCIM_REQUEST_LOG_DAYS. Off the request's path: rows wait in memory and are written by one
+ * INSERT every BATCH_MS or BATCH_ROWS, whichever comes first, and on shutdown. Writing it never
+ * fails or delays a SCIM request; a batch that fails is tried once more, then its rows are
+ * counted as lost and logged with the cause, so a log with holes never passes for a complete one.
  */
 @Injectable()
-export class ScimRequestLog {
+export class ScimRequestLog implements OnModuleDestroy {
   private readonly logger = new Logger(ScimRequestLog.name);
   private lastPrune = 0;
   private lostTotal = 0;
   private readonly lostByWorkspace = new Map<string, number>();
+  private buffer: Row[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  /** The writes in flight, one after the other. */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -70,35 +95,96 @@ export class ScimRequestLog {
       : (this.lostByWorkspace.get(workspaceId) ?? 0);
   }
 
-  async record(entry: ScimRequestEntry): Promise<void> {
-    const path = entry.path.slice(0, 2048);
-    try {
-      await this.dataSource.query(
-        `INSERT INTO scim_requests
-           (workspace_id, method, path, status, duration_ms, user_agent, error_detail, request_body)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [
-          entry.workspaceId,
-          entry.method,
-          path,
-          entry.status,
-          Math.round(entry.durationMs),
-          entry.userAgent?.slice(0, 512) ?? null,
-          entry.errorDetail?.slice(0, 2048) ?? null,
-          JSON.stringify(redactBody(entry.body)),
-        ],
-      );
-    } catch (error) {
-      this.lostTotal++;
-      this.lostByWorkspace.set(entry.workspaceId, this.lostWrites(entry.workspaceId) + 1);
-      this.logger.error(
-        `SCIM request log write failed, ${entry.method} ${path} -> ${entry.status} of workspace ` +
-          `${entry.workspaceId} not recorded (${this.lostTotal} lost since start): ` +
-          `${error instanceof Error ? error.message : String(error)}`,
-      );
+  /** Queues the entry; it is written within BATCH_MS. */
+  record(entry: ScimRequestEntry): void {
+    const row: Row = {
+      workspaceId: entry.workspaceId,
+      method: entry.method,
+      path: entry.path.slice(0, 2048),
+      status: entry.status,
+      durationMs: Math.round(entry.durationMs),
+      userAgent: entry.userAgent?.slice(0, 512) ?? null,
+      errorDetail: entry.errorDetail?.slice(0, 2048) ?? null,
+      body: JSON.stringify(redactBody(entry.body)),
+    };
+    if (this.buffer.length >= MAX_BUFFERED) {
+      this.lose([row], 'too many entries waiting to be written');
       return;
     }
-    await this.prune();
+    this.buffer.push(row);
+    if (this.buffer.length >= BATCH_ROWS) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), BATCH_MS).unref();
+  }
+
+  /** Writes what is queued; resolves once it and every earlier write are done. */
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const rows = this.buffer;
+    this.buffer = [];
+    this.writing = this.writing.then(async () => {
+      if (rows.length > 0) await this.write(rows);
+      await this.prune();
+    });
+    return this.writing;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.flush();
+  }
+
+  private async write(rows: Row[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.dataSource.query(
+          `INSERT INTO scim_requests
+             (workspace_id, method, path, status, duration_ms, user_agent, error_detail, request_body)
+           SELECT w, m, p, s, d, ua, e, b::jsonb
+             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[],
+                         $7::text[], $8::text[]) AS r (w, m, p, s, d, ua, e, b)`,
+          [
+            rows.map((r) => r.workspaceId),
+            rows.map((r) => r.method),
+            rows.map((r) => r.path),
+            rows.map((r) => r.status),
+            rows.map((r) => r.durationMs),
+            rows.map((r) => r.userAgent),
+            rows.map((r) => r.errorDetail),
+            rows.map((r) => r.body),
+          ],
+        );
+        return;
+      } catch (error) {
+        const cause = error instanceof Error ? error.message : String(error);
+        if (attempt < 2) {
+          this.logger.warn(
+            `SCIM request log: writing ${rows.length} entries failed, retrying: ${cause}`,
+          );
+          continue;
+        }
+        this.lose(rows, cause);
+        return;
+      }
+    }
+  }
+
+  private lose(rows: Row[], cause: string): void {
+    rows.forEach((row, index) => {
+      this.lostTotal++;
+      this.lostByWorkspace.set(row.workspaceId, this.lostWrites(row.workspaceId) + 1);
+      if (index < LOST_LINES) {
+        this.logger.error(
+          `SCIM request log write failed, ${row.method} ${row.path} -> ${row.status} of workspace ` +
+            `${row.workspaceId} not recorded (${this.lostTotal} lost since start): ${cause}`,
+        );
+      }
+    });
+    if (rows.length > LOST_LINES) {
+      this.logger.error(
+        `SCIM request log write failed, ${rows.length - LOST_LINES} more entries not recorded ` +
+          `(${this.lostTotal} lost since start): ${cause}`,
+      );
+    }
   }
 
   private async prune(): Promise<void> {
@@ -116,7 +202,9 @@ export class ScimRequestLog {
     }
   }
 
+  /** The latest entries first; what this process still holds is written before. */
   async list(workspaceId: string, page: { limit: number; offset: number }): Promise<Page<unknown>> {
+    await this.flush();
     const [counted] = await this.dataSource.query<{ total: number }[]>(
       `SELECT count(*)::int AS total FROM scim_requests WHERE workspace_id = $1`,
       [workspaceId],

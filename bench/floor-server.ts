@@ -6,7 +6,9 @@
  */
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { DOMParser } from '@xmldom/xmldom';
 import pg from 'pg';
+import { SignedXml } from 'xml-crypto';
 import { listenForProfiling } from './profiler.js';
 
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -17,6 +19,7 @@ const db = new pg.Pool({
 });
 const secretKey = process.env.BENCH_SECRET_KEY ?? '';
 const cookieName = process.env.BENCH_COOKIE_NAME ?? 'gatehouse_session';
+const samlCertificate = process.env.BENCH_SAML_CERTIFICATE ?? '';
 
 interface UserRow {
   user_id: string;
@@ -197,10 +200,29 @@ async function members(workspaceId: string, query: URLSearchParams, res: ServerR
   });
 }
 
+/** The raw signature check alone (xml-crypto, as node-saml calls it): no other SAML rule. */
+async function acs(req: IncomingMessage, res: ServerResponse) {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  const xml = Buffer.from(form.get('SAMLResponse') ?? '', 'base64').toString('utf8');
+  const doc = new DOMParser().parseFromString(xml, 'text/xml');
+  const signature = doc.getElementsByTagNameNS(
+    'http://www.w3.org/2000/09/xmldsig#',
+    'Signature',
+  )[0];
+  const check = new SignedXml({ publicCert: samlCertificate });
+  check.loadSignature(signature as unknown as Node);
+  if (!check.checkSignature(xml)) return send(res, 403, { code: 'BAD_SIGNATURE' });
+  res.writeHead(302, { location: '/' });
+  res.end();
+}
+
 async function route(req: IncomingMessage, res: ServerResponse) {
   const url = new URL(req.url ?? '/', 'http://floor');
   if (url.pathname === '/hello') return send(res, 200, { hello: 'world' });
   if (url.pathname === '/auth/session') return session(req, res);
+  if (url.pathname === '/acs') return acs(req, res);
   const match = /^\/w\/([0-9a-f-]{36})\/(Users|members)$/.exec(url.pathname);
   if (match?.[2] === 'Users' && req.method === 'POST') return createUser(match[1]!, req, res);
   if (match?.[2] === 'Users') return listUsers(match[1]!, url.searchParams, res);

@@ -16,16 +16,21 @@ export interface Loaded {
 export interface LoadRequest {
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
+  /** Send this many requests instead of loading for DURATION_SECONDS. */
+  amount?: number;
+  /** Count 3xx answers as successes too (a sign-in answers 302). */
+  redirectsOk?: boolean;
   /** A fresh path (and body) per request. */
   next: () => { path: string; body?: string };
 }
 
 /** CONNECTIONS clients for DURATION_SECONDS; throughput counts 2xx answers only. */
 export async function loaded(base: string, request: LoadRequest): Promise<Loaded> {
+  const started = performance.now();
   const result = await autocannon({
     url: base,
     connections: CONNECTIONS,
-    duration: DURATION_SECONDS,
+    ...(request.amount ? { amount: request.amount } : { duration: DURATION_SECONDS }),
     method: request.method ?? 'GET',
     headers: request.headers,
     requests: [
@@ -37,13 +42,15 @@ export async function loaded(base: string, request: LoadRequest): Promise<Loaded
       },
     ],
   });
-  const ok = result['2xx'];
+  const seconds = request.amount ? (performance.now() - started) / 1000 : DURATION_SECONDS;
+  const ok = result['2xx'] + (request.redirectsOk ? result['3xx'] : 0);
   return {
-    rps: ok / DURATION_SECONDS,
+    rps: ok / seconds,
     p50: result.latency.p50,
     p99: result.latency.p99,
     ok,
-    failed: result.non2xx + result.errors + result.timeouts,
+    failed:
+      result.non2xx - (request.redirectsOk ? result['3xx'] : 0) + result.errors + result.timeouts,
   };
 }
 

@@ -7,10 +7,8 @@
  */
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import * as x509 from '@peculiar/x509';
 import pg from 'pg';
 import { startChild, type BenchChild } from './children.js';
 import { BENCH_SECRET_KEY, BENCH_TOKEN } from './constants.js';
@@ -18,40 +16,17 @@ import { benchDatabase } from './database.js';
 import { groupScenarios } from './groups.js';
 import { CONNECTIONS, DURATION_SECONDS, call, loaded, unloadedP50 } from './load.js';
 import { type Figure, writeResults } from './report.js';
+import { SAML_RESPONSES, type SamlProvider, samlForms, samlKey } from './saml.js';
 import { seedAdminSession, seedScimMembers } from './seed.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
 const WALK_LIMIT_SECONDS = Number(process.env.BENCH_WALK_LIMIT_SECONDS ?? 600);
 /** Where to write CPU profiles of the Gatehouse server (userName lookups and POST /Users). */
 const PROFILE_DIR = process.env.BENCH_CPU_PROFILE_DIR;
-const RSA = {
-  name: 'RSASSA-PKCS1-v1_5',
-  hash: 'SHA-256',
-  publicExponent: new Uint8Array([1, 0, 1]),
-  modulusLength: 2048,
-};
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 
-/** A self-signed IdP certificate: enabling SCIM needs an enabled SAML provider. */
-async function idpCertificatePem(): Promise<string> {
-  const keys = await crypto.subtle.generateKey(RSA, true, ['sign', 'verify']);
-  const notBefore = new Date(Date.now() - 24 * 3600 * 1000);
-  const cert = await x509.X509CertificateGenerator.createSelfSigned(
-    {
-      serialNumber: `01${randomBytes(15).toString('hex')}`,
-      name: 'CN=Gatehouse Bench IdP',
-      notBefore,
-      notAfter: new Date(notBefore.getTime() + 365 * 24 * 3600 * 1000),
-      signingAlgorithm: RSA,
-      keys,
-    },
-    crypto,
-  );
-  return `${cert.toString('pem')}\n`;
-}
-
 /** A workspace with SAML as its only method and SCIM on, made through the admin API. */
-async function scimWorkspace(base: string) {
+async function scimWorkspace(base: string, idpCertificatePem: string) {
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_TOKEN}` };
   const slug = `bench-${Date.now()}`;
   const workspace = await call(
@@ -59,7 +34,7 @@ async function scimWorkspace(base: string) {
     { method: 'POST', headers, body: JSON.stringify({ name: 'Bench', slug }) },
     201,
   );
-  await call(
+  const provider = await call(
     `${base}/api/workspaces/${slug}/saml-providers`,
     {
       method: 'POST',
@@ -68,7 +43,7 @@ async function scimWorkspace(base: string) {
         name: 'Bench IdP',
         idpEntityId: `https://idp.example.com/${slug}`,
         idpSsoUrl: 'https://idp.example.com/sso',
-        idpCertificates: [await idpCertificatePem()],
+        idpCertificates: [idpCertificatePem],
       }),
     },
     201,
@@ -87,7 +62,12 @@ async function scimWorkspace(base: string) {
     { method: 'POST', headers, body: JSON.stringify({ provider: 'okta' }) },
     201,
   );
-  return { id: workspace.id as string, slug, token: connection.token as string };
+  return {
+    id: workspace.id as string,
+    slug,
+    token: connection.token as string,
+    provider: provider as unknown as SamlProvider,
+  };
 }
 
 /** Pages of 100 from the first to the last: seconds taken, and whether totalResults held. */
@@ -140,6 +120,7 @@ async function benchSize(size: number, figures: Figure[]) {
   const db = new pg.Pool({ connectionString: database.url, max: 2 });
   const children: BenchChild[] = [];
   try {
+    const key = await samlKey();
     const gatehouse = await startChild('./server.js', {
       BENCH_GATEHOUSE_DATABASE_URL: database.url,
     });
@@ -148,12 +129,13 @@ async function benchSize(size: number, figures: Figure[]) {
       BENCH_FLOOR_DATABASE_URL: database.url,
       BENCH_SECRET_KEY,
       BENCH_COOKIE_NAME: gatehouse.cookieName!,
+      BENCH_SAML_CERTIFICATE: key.certificatePem,
     });
     children.push(floor);
     const hello = await startChild('./hello-server.js', {});
     children.push(hello);
 
-    const workspace = await scimWorkspace(gatehouse.url);
+    const workspace = await scimWorkspace(gatehouse.url, key.certificatePem);
     const domain = `${workspace.slug}.test`;
     const started = performance.now();
     const ids = await seedScimMembers(db, workspace.id, domain, 'scim', 1, size);
@@ -298,6 +280,30 @@ async function benchSize(size: number, figures: Figure[]) {
       gatehouse: gMembers.rps,
       floor: fMembers.rps,
       note: `p50 ${gMembers.p50} ms vs ${fMembers.p50} ms; failed ${gMembers.failed}/${fMembers.failed}`,
+    });
+
+    const nameIds = Array.from({ length: SAML_RESPONSES }, (_, i) => `scim${i + 1}@${domain}`);
+    const forms = await samlForms(key, workspace.provider, nameIds);
+    const saml = (path: string) => {
+      let next = 0;
+      return {
+        method: 'POST' as const,
+        amount: forms.length,
+        redirectsOk: true,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        next: () => ({ path, body: forms[next++ % forms.length] }),
+      };
+    };
+    const gSaml = await loaded(gatehouse.url, saml(new URL(workspace.provider.acsUrl).pathname));
+    const fSaml = await loaded(floor.url, saml('/acs'));
+    add({
+      scenario: `SAML ACS, signed assertion, ${forms.length} sign-ins, ${CONNECTIONS} conn.`,
+      unit: 'req/s',
+      gatehouse: gSaml.rps,
+      floor: fSaml.rps,
+      note:
+        `floor = xml-crypto signature check alone; p50 ${gSaml.p50} ms vs ${fSaml.p50} ms; ` +
+        `failed ${gSaml.failed}/${fSaml.failed}`,
     });
 
     // The group scenarios need 20,000 people; below that, spare members are seeded first.

@@ -26,19 +26,22 @@ export async function benchDatabase(suffix: string): Promise<BenchDatabase> {
   }
   const url = new URL(SERVER_URL);
   url.pathname = `/${name}`;
-  await promisify(execFile)(process.execPath, ['dist/src/cli.js', 'migration:run'], {
-    env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: url.toString() },
-  });
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: SERVER_URL });
-      await client.connect();
-      try {
-        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      } finally {
-        await client.end();
-      }
-    },
+  const drop = async () => {
+    const client = new pg.Client({ connectionString: SERVER_URL });
+    await client.connect();
+    try {
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    } finally {
+      await client.end();
+    }
   };
+  try {
+    await promisify(execFile)(process.execPath, ['dist/src/cli.js', 'migration:run'], {
+      env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: url.toString() },
+    });
+  } catch (error) {
+    await drop();
+    throw error;
+  }
+  return { url: url.toString(), drop };
 }

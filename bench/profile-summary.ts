@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 
 interface ProfileNode {
   id: number;
+  children?: number[];
   callFrame: { functionName: string; url: string; lineNumber: number };
 }
 interface Profile {
@@ -31,6 +32,19 @@ const selfMs = new Map<number, number>();
 profile.samples.forEach((id, i) => {
   selfMs.set(id, (selfMs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
 });
+const parent = new Map<number, number>();
+for (const node of profile.nodes)
+  for (const child of node.children ?? []) parent.set(child, node.id);
+/** The nearest caller with a package (or Gatehouse) frame: who native and node: time works for. */
+function owner(id: number): string {
+  for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+    const { url, functionName } = byId.get(at)!.callFrame;
+    const a = area(url, functionName);
+    if (!a.startsWith('(') && a !== 'node: internals') return a;
+  }
+  return area(byId.get(id)!.callFrame.url, byId.get(id)!.callFrame.functionName);
+}
+const byOwner = new Map<string, number>();
 const byFunction = new Map<string, number>();
 const byArea = new Map<string, number>();
 let total = 0;
@@ -41,6 +55,8 @@ for (const [id, ms] of selfMs) {
   byFunction.set(key, (byFunction.get(key) ?? 0) + ms);
   const a = area(url, functionName);
   byArea.set(a, (byArea.get(a) ?? 0) + ms);
+  const o = owner(id);
+  byOwner.set(o, (byOwner.get(o) ?? 0) + ms);
   total += ms;
 }
 const busy = total - (byArea.get('(idle)') ?? 0);
@@ -55,4 +71,5 @@ const print = (title: string, rows: Map<string, number>, n: number) => {
 };
 console.log(`${file}: ${(total / 1000).toFixed(1)} s sampled, ${(busy / 1000).toFixed(1)} s busy`);
 print('package / area', byArea, 15);
+print('package / area, native and node: time charged to its nearest package caller', byOwner, 15);
 print('function', byFunction, Number(top));

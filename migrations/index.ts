@@ -6,6 +6,7 @@ import { AccountOwnership1764510000000 } from './1764510000000-account-ownership
 import { ExternalIdentities1764520000000 } from './1764520000000-external-identities.js';
 import { MemberRemovals1764530000000 } from './1764530000000-member-removals.js';
 import { AdminCountIndex1764550000000 } from './1764550000000-admin-count-index.js';
+import { MembershipUserName1764540000000 } from './1764540000000-membership-user-name.js';
 
 /** Every migration in order. Append new ones; never edit one that has landed. */
 export const migrations = [
@@ -16,5 +17,6 @@ export const migrations = [
   AccountOwnership1764510000000,
   ExternalIdentities1764520000000,
   MemberRemovals1764530000000,
+  MembershipUserName1764540000000,
   AdminCountIndex1764550000000,
 ];

@@ -42,7 +42,7 @@ interface GroupRow {
 const GROUP_COLUMNS =
   'g.id, g.display_name, g.scim_external_id, g.admin_role, g.created_at, g.updated_at';
 const EXTENSIONS = [GATEHOUSE_GROUP_SCHEMA, ENTRA_GROUP_SCHEMA];
-const GROUPS: ScimTable = {
+export const GROUPS: ScimTable = {
   resourceType: 'Group',
   from: 'groups g',
   columns: GROUP_COLUMNS,
@@ -52,6 +52,8 @@ const GROUPS: ScimTable = {
   sort: GROUP_SORT,
   defaultOrder: 'g.created_at, g.id',
   tieBreaker: 'g.id',
+  // The page's ids first (groups_created_idx, index only), then those rows.
+  keys: { from: 'groups g', key: 'g.id', joined: /$^/ },
 };
 
 const notFound = () => ScimError.status(404, 'No such Group in this workspace.');

@@ -316,7 +316,8 @@ export const USER_FILTER_SCHEMA: FilterSchema = {
   extensionUrns: [ENTERPRISE_USER_SCHEMA, GATEHOUSE_USER_SCHEMA],
   attributes: {
     id: text('m.user_id::text', true),
-    userName: text('coalesce(m.scim_user_name, u.email)'),
+    // lower(coalesce(scim_user_name, email)), kept by a trigger; memberships_user_name_key.
+    userName: { ...text('m.user_name_key'), lowerCased: true },
     externalId: text('m.scim_external_id', true),
     displayName: text(USER_NAME_SQL.displayName),
     'name.givenName': text(USER_NAME_SQL.givenName),
@@ -385,7 +386,7 @@ export const GROUP_FILTER_SCHEMA: FilterSchema = {
 /** sortBy → SQL, for the indexed attributes. */
 export const USER_SORT: Record<string, string> = {
   id: 'm.user_id',
-  username: 'lower(coalesce(m.scim_user_name, u.email))',
+  username: 'm.user_name_key',
   externalid: 'm.scim_external_id',
   displayname: `lower(${USER_NAME_SQL.displayName})`,
   'name.givenname': `lower(${USER_NAME_SQL.givenName})`,

@@ -62,7 +62,7 @@ const NOT_STORED = [
 
 type Projection = Pick<ListQuery, 'attributes' | 'excludedAttributes'>;
 
-const USERS: ScimTable = {
+export const USERS: ScimTable = {
   resourceType: 'User',
   from: 'memberships m JOIN users u ON u.id = m.user_id',
   columns: USER_COLUMNS,
@@ -72,6 +72,8 @@ const USERS: ScimTable = {
   sort: USER_SORT,
   defaultOrder: 'm.created_at, m.user_id',
   tieBreaker: 'm.user_id',
+  // Every membership has its user (foreign key): a filter and order on m alone need no join.
+  keys: { from: 'memberships m', key: 'm.user_id', joined: /\bu\./ },
 };
 
 const notFound = () => ScimError.status(404, 'No such User in this workspace.');

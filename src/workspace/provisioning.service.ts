@@ -42,6 +42,12 @@ function adminRoleAfterPush(current: { adminRoleByAdmin: boolean }, pushed: bool
   return current.adminRoleByAdmin || pushed;
 }
 
+/** Another member of the workspace showing this userName ($1 workspace, $2 userName, $3 except). */
+export const USER_NAME_TAKEN_SQL = `SELECT user_id FROM memberships
+  WHERE workspace_id = $1 AND user_name_key = lower($2::text)
+    AND ($3::uuid IS NULL OR user_id <> $3::uuid)
+  LIMIT 1`;
+
 /**
  * Thrown inside a transaction that runs without the workspace lock when the change turns out
  * to be one that may reduce the active admins: provision() rolls it back and runs it again
@@ -470,18 +476,13 @@ export class ProvisioningService {
     userName: string,
     exceptUserId: string | null,
   ): Promise<void> {
-    // A member the IdP has not named shows (and is filtered) with their email as userName.
-    const rows: { user_id: string }[] = await tx.query(
-      `SELECT user_id FROM memberships
-        WHERE workspace_id = $1 AND lower(scim_user_name) = lower($2)
-          AND ($3::uuid IS NULL OR user_id <> $3::uuid)
-       UNION ALL
-       SELECT m.user_id FROM users u JOIN memberships m ON m.user_id = u.id AND m.workspace_id = $1
-        WHERE u.email = lower($2) AND m.scim_user_name IS NULL
-          AND ($3::uuid IS NULL OR m.user_id <> $3::uuid)
-       LIMIT 1`,
-      [workspaceId, userName, exceptUserId],
-    );
+    // user_name_key is the userName SCIM shows (scim_user_name, else the email), lower-cased
+    // by a trigger; memberships_user_name_key serves this lookup.
+    const rows: { user_id: string }[] = await tx.query(USER_NAME_TAKEN_SQL, [
+      workspaceId,
+      userName,
+      exceptUserId,
+    ]);
     if (rows.length > 0) {
       throw new WorkspaceException(
         'SCIM_USER_NAME_TAKEN',

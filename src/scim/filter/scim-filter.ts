@@ -38,6 +38,9 @@ export interface ScalarAttribute extends SubAttribute {
   kind: 'scalar';
   /** e.g. "coalesce(m.scim_user_name, u.email)" */
   sql: string;
+  /** The SQL is already lower-case (a case-insensitive string stored normalised): values are
+   * lowered instead, so an index on the column serves eq, ordering and sw (LIKE). */
+  lowerCased?: boolean;
 }
 
 /** A multi-valued complex attribute stored as a jsonb array of objects (e.g. emails). */
@@ -311,6 +314,7 @@ interface Operand {
   sql: string;
   type: ScimValueType;
   caseExact: boolean;
+  lowerCased?: boolean;
   name: string;
 }
 
@@ -506,6 +510,12 @@ class Translator {
       const text = escapeLike(this.string(operand, value));
       const pattern = op === 'co' ? `%${text}%` : op === 'sw' ? `${text}%` : `%${text}`;
       const like = operand.caseExact ? 'LIKE' : 'ILIKE';
+      if (operand.lowerCased && !operand.caseExact) {
+        return {
+          sql: `${parenthesized(operand.sql)} LIKE lower(${this.params.add(pattern)}::text) ESCAPE '\\'`,
+          nullable: true,
+        };
+      }
       return {
         sql: `${parenthesized(operand.sql)} ${like} ${this.params.add(pattern)}::text ESCAPE '\\'`,
         nullable: true,
@@ -526,7 +536,9 @@ class Translator {
         return {
           sql: operand.caseExact
             ? `${left} ${sqlOp} ${placeholder}`
-            : `lower(${operand.sql}) ${sqlOp} lower(${placeholder})`,
+            : operand.lowerCased
+              ? `${left} ${sqlOp} lower(${placeholder})`
+              : `lower(${operand.sql}) ${sqlOp} lower(${placeholder})`,
           nullable,
         };
       }
@@ -590,7 +602,13 @@ class Translator {
       const caseExact = attribute.caseExact ?? defaultCaseExact(attribute.type);
       return {
         kind: 'scalar',
-        operand: { sql: attribute.sql, type: attribute.type, caseExact, name: path },
+        operand: {
+          sql: attribute.sql,
+          type: attribute.type,
+          caseExact,
+          lowerCased: attribute.lowerCased,
+          name: path,
+        },
       };
     }
     const name = sub === undefined ? path : path.slice(0, path.length - sub.length - 1);

@@ -267,7 +267,7 @@ describe('SCIM Users: names as Okta reads them', () => {
   it('a PUT echoing the derived names of a one-word name keeps one word (as Okta sends back a GET)', async () => {
     const current = (await scim.get(`/Users/${ids.cher}`).expect(200)).body as Body;
     expect(current.name).toMatchObject({ givenName: 'Cher', familyName: 'Cher' });
-    const resource = { ...current, title: 'Singer' };
+    const resource: Body = { ...current, title: 'Singer' };
     delete resource.id;
     delete resource.meta;
     await scim.send('put', `/Users/${ids.cher}`, resource).expect(200);

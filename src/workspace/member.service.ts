@@ -83,6 +83,15 @@ const REASON_BY_SOURCE: Record<MemberSource, RemovalClearedReason> = {
   scim: 'scim_provisioned',
 };
 
+/** The unique index of a membership's userName (its email unless the IdP named it). */
+export const USER_NAME_KEY = 'memberships_user_name_key';
+
+export const userNameTaken = (email: string) =>
+  new WorkspaceException(
+    'SCIM_USER_NAME_TAKEN',
+    `${email} is already the userName the identity provider gave another member of this workspace.`,
+  );
+
 function snapshot(m: Pick<Membership, 'role' | 'status'>) {
   return { role: m.role, status: m.status };
 }
@@ -162,14 +171,20 @@ export class MemberService {
         { userId: user.id },
       );
     }
-    await tx.insert(Membership, {
-      workspaceId: workspace.id,
-      userId: user.id,
-      role: input.role,
-      status: 'active',
-      source: input.source,
-      scimManaged: input.source === 'scim',
-    });
+    try {
+      await tx.insert(Membership, {
+        workspaceId: workspace.id,
+        userId: user.id,
+        role: input.role,
+        status: 'active',
+        source: input.source,
+        scimManaged: input.source === 'scim',
+      });
+    } catch (error) {
+      // A member's userName is their email unless the IdP named them: one the IdP gave someone.
+      if (isUniqueViolation(error, USER_NAME_KEY)) throw userNameTaken(user.email);
+      throw error;
+    }
     await this.audit.record(tx, workspace.id, input.actor, {
       action: 'member.added',
       targetType: 'user',

@@ -225,6 +225,26 @@ describe('SCIM and the admin API', () => {
       .expect(200);
   });
 
+  it("refuses adding by hand someone whose email is another member's SCIM userName: 409, not a 500", async () => {
+    const ws = await scimWorkspace(t);
+    await t.http
+      .post('/scim/v2/Users')
+      .set('Authorization', ws.auth)
+      .send(
+        oktaUser('alias@alias.test', {
+          emails: [{ primary: true, value: 'real@alias.test', type: 'work' }],
+        }),
+      )
+      .expect(201);
+    const res = await t.http
+      .post(`/api/workspaces/${ws.slug}/members`)
+      .set('Authorization', t.internal)
+      .send({ email: 'alias@alias.test' });
+    expect([res.status, res.body.code]).toEqual([409, 'SCIM_USER_NAME_TAKEN']);
+    const rows = await t.dataSource.query(`SELECT 1 FROM users WHERE email = 'alias@alias.test'`);
+    expect(rows).toHaveLength(0);
+  });
+
   it('frees a person for another workspace when removed by hand', async () => {
     const a = await scimWorkspace(t);
     const b = await scimWorkspace(t);

@@ -195,6 +195,7 @@ export class ProvisioningService {
             fullName: profile.fullName,
             passwordHash: null,
             createdByWorkspaceId: workspaceId,
+            scimWorkspaceId: workspaceId,
           }),
         );
       } catch (error) {
@@ -209,7 +210,11 @@ export class ProvisioningService {
         throw error;
       }
     }
-    const existing = await tx.findOneBy(Membership, { workspaceId, userId: user.id });
+    // A person created just now has no membership, removal or group yet: what follows for an
+    // existing account (the link, the role recompute, the removal) is skipped for them.
+    const existing = existingAccount
+      ? await tx.findOneBy(Membership, { workspaceId, userId: user.id })
+      : null;
     // Linking an existing member may deactivate or demote them.
     if (existing) this.needWorkspaceLock(tx);
     if (existing?.scimManaged && existing.scimUserName) {
@@ -219,11 +224,13 @@ export class ProvisioningService {
       );
     }
     // Linked, the account is this workspace's to name (its IdP manages the person from now on).
-    await tx.update(
-      User,
-      { id: user.id },
-      { scimWorkspaceId: workspaceId, ...(profile.fullName && { fullName: profile.fullName }) },
-    );
+    if (existingAccount) {
+      await tx.update(
+        User,
+        { id: user.id },
+        { scimWorkspaceId: workspaceId, ...(profile.fullName && { fullName: profile.fullName }) },
+      );
+    }
     if (existingAccount && profile.fullName && profile.fullName !== nameBefore) {
       await this.ownership.recordAccountChange(
         tx,
@@ -262,9 +269,13 @@ export class ProvisioningService {
     if (currentStatus !== wanted) {
       await this.members.setStatus(tx, workspaceId, user.id, wanted, actor);
     }
-    await this.recomputeRoles(tx, workspaceId, [user.id], actor);
+    if (existingAccount || profile.admin) {
+      await this.recomputeRoles(tx, workspaceId, [user.id], actor);
+    }
     // The IdP assigned them explicitly: a removal by hand no longer holds just-in-time sign-in.
-    await this.members.clearRemoval(tx, workspaceId, user.id, actor, 'scim_provisioned');
+    if (existingAccount) {
+      await this.members.clearRemoval(tx, workspaceId, user.id, actor, 'scim_provisioned');
+    }
     return user.id;
   }
 

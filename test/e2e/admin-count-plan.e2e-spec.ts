@@ -1,0 +1,48 @@
+import { createWorkspace } from '../support/fixtures.js';
+import { startTestApp, TestApp } from '../support/test-app.js';
+
+/** The plan PostgreSQL picks, as text. */
+async function plan(t: TestApp, sql: string, params: unknown[]): Promise<string> {
+  const rows = await t.dataSource.query<{ 'QUERY PLAN': string }[]>(`EXPLAIN ${sql}`, params);
+  return rows.map((row) => row['QUERY PLAN']).join('\n');
+}
+
+describe('Counting active admins at 100,000 members', () => {
+  let t: TestApp;
+  let workspaceId: string;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    workspaceId = (await createWorkspace(t)).id;
+    await t.dataSource.query(
+      `WITH people AS (
+         INSERT INTO users (email)
+         SELECT 'plan' || i || '@admins.test' FROM generate_series(1, 100000) AS i RETURNING id)
+       INSERT INTO memberships (workspace_id, user_id, role, status, source)
+       SELECT $1::uuid, id, 'member', 'active', 'scim' FROM people`,
+      [workspaceId],
+    );
+    await t.dataSource.query(`ANALYZE memberships`);
+  }, 120_000);
+  afterAll(() => t.close());
+
+  // No sequential scan over memberships: the partial index holds only the active admins.
+  it.each([
+    [
+      'the no-active-admin record (ProvisioningService.countActiveAdmins)',
+      `SELECT count(*)::int AS admins FROM memberships
+        WHERE workspace_id = $1 AND role = 'admin' AND status = 'active'`,
+      [],
+    ],
+    [
+      "the admin API's last-admin rule (MemberService.assertAnotherActiveAdmin)",
+      `SELECT count(1) FROM memberships m
+        WHERE m.workspace_id = $1 AND (m.role = 'admin' AND m.status = 'active' AND m.user_id <> $2)`,
+      ['00000000-0000-4000-8000-000000000000'],
+    ],
+  ])('%s uses memberships_active_admins_idx', async (_name, sql, extra) => {
+    const text = await plan(t, sql, [workspaceId, ...extra]);
+    expect(text).toContain('memberships_active_admins_idx');
+    expect(text).not.toMatch(/Seq Scan on memberships/);
+  });
+});

@@ -1,5 +1,6 @@
 /** The bench's one table, printed and written to bench/results/<date>-<sizes>.{json,md}. */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import * as prettier from 'prettier';
 
 export interface Figure {
   size: number;
@@ -30,7 +31,8 @@ export function markdownTable(figures: Figure[]): string {
   return lines.join('\n');
 }
 
-export function writeResults(
+/** Written as `npm run lint` (prettier --check) wants it. */
+export async function writeResults(
   meta: Record<string, unknown> & { sizes: number[] },
   figures: Figure[],
 ) {
@@ -48,7 +50,9 @@ export function writeResults(
     markdownTable(figures) +
     '\n';
   const paths = [new URL(`${name}.json`, dir), new URL(`${name}.md`, dir)].map((u) => u.pathname);
-  writeFileSync(paths[0]!, JSON.stringify({ ...meta, figures }, null, 2) + '\n');
-  writeFileSync(paths[1]!, markdown);
+  const options = (await prettier.resolveConfig(paths[1]!)) ?? {};
+  const json = JSON.stringify({ ...meta, figures }, null, 2);
+  writeFileSync(paths[0]!, await prettier.format(json, { ...options, parser: 'json' }));
+  writeFileSync(paths[1]!, await prettier.format(markdown, { ...options, parser: 'markdown' }));
   return { markdown, paths };
 }

@@ -366,7 +366,7 @@ async function main() {
   );
   const figures: Figure[] = [];
   for (const size of SIZES) await benchSize(size, figures);
-  const files = writeResults(
+  const files = await writeResults(
     { ...meta, loadAverageAtEnd: loadavg().map((n) => n.toFixed(2)) },
     figures,
   );

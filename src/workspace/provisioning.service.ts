@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import type { AuditActor } from '../common/actor.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { AuditService } from './audit.service.js';
@@ -54,6 +54,17 @@ export const USER_NAME_TAKEN_SQL = `SELECT user_id FROM memberships
  * under the lock.
  */
 class WorkspaceLockNeeded extends Error {}
+
+/**
+ * PostgreSQL's deadlock_detected. Without the workspace lock, a group change takes row locks in
+ * another order than a concurrent deactivation (group row, then its members' rows): when it is
+ * the one PostgreSQL aborts, it runs again under the lock.
+ */
+function isDeadlock(error: unknown): boolean {
+  return (
+    error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '40P01'
+  );
+}
 
 /** How a provisioning request runs: under the workspace lock, or without it while it only adds. */
 export interface ProvisionOptions {
@@ -117,7 +128,13 @@ export class ProvisioningService {
           return work(tx);
         });
       } catch (error) {
-        if (!(error instanceof WorkspaceLockNeeded) && !isUniqueViolation(error)) throw error;
+        if (
+          !(error instanceof WorkspaceLockNeeded) &&
+          !isUniqueViolation(error) &&
+          !isDeadlock(error)
+        ) {
+          throw error;
+        }
       }
     }
     return this.dataSource.transaction(async (tx) => {

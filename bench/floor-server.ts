@@ -20,6 +20,12 @@ const db = new pg.Pool({
 const secretKey = process.env.BENCH_SECRET_KEY ?? '';
 const cookieName = process.env.BENCH_COOKIE_NAME ?? 'gatehouse_session';
 const samlCertificate = process.env.BENCH_SAML_CERTIFICATE ?? '';
+/**
+ * The userName lookup uses whichever index the schema has: the stored normalised key
+ * (memberships.user_name_key, migration 1764540000000) or, before it, the expression index on
+ * (workspace_id, lower(scim_user_name)).
+ */
+let userNameWhere = 'lower(m.scim_user_name) = lower($2)';
 
 interface UserRow {
   user_id: string;
@@ -111,7 +117,7 @@ async function listUsers(workspaceId: string, query: URLSearchParams, res: Serve
   if (filter) {
     ({ rows } = await db.query<UserRow>(
       `SELECT ${USER_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id
-        WHERE m.workspace_id = $1 AND lower(m.scim_user_name) = lower($2)`,
+        WHERE m.workspace_id = $1 AND ${userNameWhere}`,
       [workspaceId, filter[1]],
     ));
     total = rows.length;
@@ -235,6 +241,15 @@ const server = createServer((req, res) => {
     if (!res.headersSent) send(res, 500, { message: String(error) });
   });
 });
+async function detectSchema() {
+  const { rows } = await db.query(
+    `SELECT 1 FROM information_schema.columns
+      WHERE table_name = 'memberships' AND column_name = 'user_name_key'`,
+  );
+  if (rows.length) userNameWhere = 'm.user_name_key = lower($2)';
+}
+
+await detectSchema();
 server.listen(0, '127.0.0.1', () => {
   const address = server.address() as { port: number };
   listenForProfiling();

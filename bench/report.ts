@@ -1,5 +1,5 @@
 /** The bench's one table, printed and written to bench/results/<date>-<sizes>.{json,md}. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as prettier from 'prettier';
 
 export interface Figure {
@@ -38,7 +38,9 @@ export async function writeResults(
 ) {
   const dir = new URL('../../bench/results/', import.meta.url);
   mkdirSync(dir, { recursive: true });
-  const name = `${new Date().toISOString().slice(0, 10)}-${meta.sizes.join('-')}`;
+  const base = `${new Date().toISOString().slice(0, 10)}-${meta.sizes.join('-')}`;
+  // A second run of the day with the same sizes keeps the first: its name gets the commit.
+  const name = existsSync(new URL(`${base}.json`, dir)) ? `${base}-${String(meta.commit)}` : base;
   const markdown =
     `Gatehouse bench, ${String(meta.date)}, commit ${String(meta.commit)}` +
     `${(meta.uncommittedInSrc as string[]).length ? ' (with uncommitted changes in src/ or migrations/ of the shared tree)' : ''}; ` +

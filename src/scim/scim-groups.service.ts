@@ -147,12 +147,10 @@ export class ScimGroupsService {
     requireSchema(resource, GROUP_SCHEMA);
     const fields = groupFields(resource);
     const ids = memberIds(resource.members);
-    // Without the workspace lock unless it takes over a group whose members it would demote.
-    const id = await this.provisioning.provision(
-      workspaceId,
-      actor,
-      (tx) => this.provisioning.createGroup(tx, workspaceId, fields, ids, actor),
-      { optimistic: true },
+    // Under the workspace lock, like every group write: adding members must serialise with
+    // their deactivation, or a deactivated member could land in a group.
+    const id = await this.provisioning.provision(workspaceId, actor, (tx) =>
+      this.provisioning.createGroup(tx, workspaceId, fields, ids, actor),
     );
     return this.get(workspaceId, id);
   }
@@ -242,19 +240,14 @@ export class ScimGroupsService {
     actor: AuditActor,
     change: (tx: EntityManager, row: GroupRow) => Promise<void>,
   ): Promise<void> {
-    // Without the workspace lock unless the change demotes someone (an admin-role group's
-    // members leave it, it is deleted or loses the role): then again under the lock. The group
-    // row is locked so that the If-Match check and the change are one step.
-    await this.provisioning.provision(
-      workspaceId,
-      actor,
-      async (tx) => {
-        const row = await this.load(tx, workspaceId, id, true);
-        assertIfMatch(ifMatch, etagOf(row.updated_at));
-        await change(tx, row);
-      },
-      { optimistic: true },
-    );
+    // Under the workspace lock: a member added here must not be one being deactivated at the
+    // same moment (deactivation empties their groups under the same lock). The group row is
+    // locked too, so that the If-Match check and the change are one step.
+    await this.provisioning.provision(workspaceId, actor, async (tx) => {
+      const row = await this.load(tx, workspaceId, id, true);
+      assertIfMatch(ifMatch, etagOf(row.updated_at));
+      await change(tx, row);
+    });
   }
 
   private async load(

@@ -83,7 +83,8 @@ function withoutValueFilters(name: string): string {
 
 /**
  * Query parameters (GET) or a SearchRequest body (POST .search) of a list request. Per RFC 7644
- * §3.4.2.4 a startIndex below 1 means 1 and a negative count means 0; count is capped.
+ * §3.4.2.4 a startIndex below 1 means 1 and a negative count means 0; count is capped, and so
+ * is a startIndex beyond any list (it answers an empty page with the exact total).
  */
 export function parseListQuery(source: Json): ListQuery {
   const sortOrder = source.sortOrder === undefined ? 'ascending' : source.sortOrder;
@@ -93,7 +94,11 @@ export function parseListQuery(source: Json): ListQuery {
   if (source.filter !== undefined && typeof source.filter !== 'string') {
     throw ScimError.of('invalidFilter', 'filter must be a string.');
   }
-  const startIndex = Math.max(1, integer(source.startIndex, 'startIndex') ?? 1);
+  // Past any workspace's end anyway, and kept within PostgreSQL's bigint for the OFFSET.
+  const startIndex = Math.min(
+    Number.MAX_SAFE_INTEGER,
+    Math.max(1, integer(source.startIndex, 'startIndex') ?? 1),
+  );
   const count = Math.min(
     MAX_PAGE_SIZE,
     Math.max(0, integer(source.count, 'count') ?? DEFAULT_PAGE_SIZE),

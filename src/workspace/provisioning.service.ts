@@ -69,9 +69,10 @@ function isDeadlock(error: unknown): boolean {
 /** How a provisioning request runs: under the workspace lock, or without it while it only adds. */
 export interface ProvisionOptions {
   /**
-   * The request usually only adds (a SCIM create, a group change): it runs without the
-   * workspace lock and is retried under it if it would link an existing member, demote or
-   * deactivate someone, or hit a uniqueness race.
+   * The request usually only adds a member (a SCIM create): it runs without the workspace lock
+   * and is retried under it if it would link an existing member, demote or deactivate someone,
+   * or hit a uniqueness race. Group writes do not qualify: adding a member to a group must
+   * serialise with that member's deactivation.
    */
   optimistic?: boolean;
 }
@@ -109,7 +110,7 @@ export class ProvisioningService {
    * they serialise with each other and with the admin API's last-admin check (MemberService
    * locks, then counts the other admins): each sees the others' committed result, and the
    * no-active-admin record compares counts no concurrent reducer can move. A change that only
-   * adds (a new member, a group change that demotes no one) cannot make either rule wrong:
+   * adds (a new member) cannot make either rule wrong:
    * an admin it adds unseen by a concurrent count only makes that count stricter. So with
    * `optimistic` it runs without the lock, and the moment it would reduce (recomputeRoles
    * demotes someone, createMember links an existing member) or meets a uniqueness race, it is

@@ -8,7 +8,7 @@ import { normalizeEmail } from './email.js';
 import { Group } from './entities/group.entity.js';
 import { Membership } from './entities/membership.entity.js';
 import { User } from './entities/user.entity.js';
-import { MemberService } from './member.service.js';
+import { MemberService, USER_NAME_KEY } from './member.service.js';
 import type { AccountFacts } from './ownership/account-authority.js';
 import { AccountOwnershipService } from './ownership/account-ownership.service.js';
 import { lockWorkspace } from './workspace-lock.js';
@@ -334,6 +334,13 @@ export class ProvisioningService {
         throw new WorkspaceException(
           'EMAIL_TAKEN',
           `Another person already has the email ${email}.`,
+        );
+      }
+      // The email is the userName of their membership elsewhere, where an IdP gave it to someone.
+      if (isUniqueViolation(error, USER_NAME_KEY)) {
+        throw new WorkspaceException(
+          'EMAIL_TAKEN',
+          `${email} is already the userName of another member in a workspace this person belongs to.`,
         );
       }
       throw error;

@@ -245,6 +245,46 @@ describe('SCIM and the admin API', () => {
     expect(rows).toHaveLength(0);
   });
 
+  it("refuses an email change that would become another member's userName elsewhere: 409, not a 500", async () => {
+    const owner = await scimWorkspace(t);
+    const elsewhere = await scimWorkspace(t);
+    const person = await createUser(owner, 'person@collide.test');
+    await t.http
+      .post(`/api/workspaces/${elsewhere.slug}/members`)
+      .set('Authorization', t.internal)
+      .send({ email: 'person@collide.test' })
+      .expect(201);
+    // In the other workspace, the IdP gave the userName taken@collide.test to someone else.
+    await t.http
+      .post('/scim/v2/Users')
+      .set('Authorization', elsewhere.auth)
+      .send(
+        oktaUser('taken@collide.test', {
+          emails: [{ primary: true, value: 'someone@collide.test', type: 'work' }],
+        }),
+      )
+      .expect(201);
+    const res = await t.http
+      .patch(`/scim/v2/Users/${person}`)
+      .set('Authorization', owner.auth)
+      .send({
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [
+          {
+            op: 'replace',
+            path: 'emails',
+            value: [{ value: 'taken@collide.test', primary: true }],
+          },
+        ],
+      });
+    expect([res.status, res.body.scimType]).toEqual([409, 'uniqueness']);
+    const [row] = await t.dataSource.query<{ email: string }[]>(
+      `SELECT email FROM users WHERE id = $1`,
+      [person],
+    );
+    expect(row?.email).toBe('person@collide.test');
+  });
+
   it('frees a person for another workspace when removed by hand', async () => {
     const a = await scimWorkspace(t);
     const b = await scimWorkspace(t);

@@ -257,7 +257,7 @@ export class GroupService {
       await this.recomputeRoles(
         tx,
         workspaceId,
-        await this.memberIdsOf(tx, workspaceId, group.id),
+        await this.provisioning.groupMemberIds(tx, workspaceId, group.id),
         actor,
       );
     }
@@ -289,25 +289,15 @@ export class GroupService {
     }
   }
 
-  private async memberIdsOf(
-    tx: EntityManager,
-    workspaceId: string,
-    groupId: string,
-  ): Promise<string[]> {
-    const rows = await tx.query<{ user_id: string }[]>(
-      `SELECT user_id FROM group_members WHERE workspace_id = $1 AND group_id = $2`,
-      [workspaceId, groupId],
-    );
-    return rows.map((r) => r.user_id);
-  }
-
   /** Deletes the group; its memberships go with it (the foreign key cascades). */
   async remove(workspaceId: string, groupId: string, actor: AuditActor): Promise<void> {
     await this.dataSource.transaction(async (tx) => {
       await this.lockForWrite(tx, workspaceId, actor);
       const group = await this.findWritableGroup(tx, workspaceId, groupId, actor);
       const before = await this.get(workspaceId, group.id, tx);
-      const members = group.adminRole ? await this.memberIdsOf(tx, workspaceId, group.id) : [];
+      const members = group.adminRole
+        ? await this.provisioning.groupMemberIds(tx, workspaceId, group.id)
+        : [];
       await tx.delete(Group, { id: group.id, workspaceId });
       await this.audit.record(tx, workspaceId, actor, {
         action: 'group.deleted',

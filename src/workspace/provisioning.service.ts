@@ -848,11 +848,8 @@ export class ProvisioningService {
     if (group?.admin_role) await this.recomputeRoles(tx, workspaceId, changed, actor);
   }
 
-  private async groupMemberIds(
-    tx: EntityManager,
-    workspaceId: string,
-    groupId: string,
-  ): Promise<string[]> {
+  /** The ids of a group's members. */
+  async groupMemberIds(tx: EntityManager, workspaceId: string, groupId: string): Promise<string[]> {
     const rows = await tx.query<{ user_id: string }[]>(
       `SELECT user_id FROM group_members WHERE workspace_id = $1 AND group_id = $2`,
       [workspaceId, groupId],

@@ -6,6 +6,7 @@ import { AccountOwnership1764510000000 } from './1764510000000-account-ownership
 import { ExternalIdentities1764520000000 } from './1764520000000-external-identities.js';
 import { MemberRemovals1764530000000 } from './1764530000000-member-removals.js';
 import { AdminCountIndex1764550000000 } from './1764550000000-admin-count-index.js';
+import { MembershipEmail1764560000000 } from './1764560000000-membership-email.js';
 import { MembershipUserName1764540000000 } from './1764540000000-membership-user-name.js';
 
 /** Every migration in order. Append new ones; never edit one that has landed. */
@@ -19,4 +20,5 @@ export const migrations = [
   MemberRemovals1764530000000,
   MembershipUserName1764540000000,
   AdminCountIndex1764550000000,
+  MembershipEmail1764560000000,
 ];

@@ -4,6 +4,7 @@ import { findPage, pageQuery } from '../../src/scim/scim-page.js';
 import type { ListQuery } from '../../src/scim/scim-resources.js';
 import { GROUPS } from '../../src/scim/scim-groups.service.js';
 import { USERS } from '../../src/scim/scim-users.service.js';
+import { memberPageQuery } from '../../src/workspace/member.service.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { usingEmbeddedDatabase } from '../support/test-database.js';
 
@@ -146,6 +147,29 @@ describe('userName kept by the database', () => {
     expect((await key('key-1@plans.test')).user_name_key).toBe('key-1@plans.test');
   });
 
+  it("carries its person's email, on insert and when the email changes, and cannot be forged", async () => {
+    const emailOf = async (userEmail: string) => {
+      const rows = await t.dataSource.query<{ email: string }[]>(
+        `SELECT m.email FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = $1`,
+        [userEmail],
+      );
+      return rows.map((r) => r.email);
+    };
+    expect(await emailOf('key-2@plans.test')).toEqual(['key-2@plans.test']);
+    await t.dataSource.query(
+      `UPDATE users SET email = 'key-2-new@plans.test' WHERE email = 'key-2@plans.test'`,
+    );
+    expect(await emailOf('key-2-new@plans.test')).toEqual(['key-2-new@plans.test']);
+    await t.dataSource.query(
+      `UPDATE memberships SET email = 'forged@plans.test' FROM users u
+        WHERE u.id = memberships.user_id AND u.email = 'key-2-new@plans.test'`,
+    );
+    expect(await emailOf('key-2-new@plans.test')).toEqual(['key-2-new@plans.test']);
+    await t.dataSource.query(
+      `UPDATE users SET email = 'key-2@plans.test' WHERE email = 'key-2-new@plans.test'`,
+    );
+  });
+
   it('is unique per workspace: a second member cannot show the same userName in any case', async () => {
     await expect(
       t.dataSource.query(
@@ -274,6 +298,19 @@ describeAtScale(`query plans at ${MEMBERS.toLocaleString('en')} members`, () => 
     const { rows, total } = await findPage(ds, USERS, ws, page({ startIndex: MEMBERS + 1 }));
     expect(rows).toEqual([]);
     expect(total).toBe(MEMBERS);
+  });
+
+  it('the admin member list walks memberships_email_idx and joins only the page', async () => {
+    for (const [filter, offset] of [
+      [{}, 0],
+      [{ status: 'active' as const }, 0],
+      [{ role: 'member' as const }, 5_000],
+    ] as const) {
+      const query = memberPageQuery(ws, filter, { limit: 50, offset });
+      expectIndexed(await plan(ds, query.pageSql, query.pageValues), 'memberships_email_idx');
+      const count = await plan(ds, query.countSql, query.values);
+      expect(count.map((n) => n['Relation Name']).filter(Boolean)).toEqual(['memberships']);
+    }
   });
 
   it('a list of groups in the default order walks groups_created_idx', async () => {

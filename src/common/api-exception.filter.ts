@@ -12,6 +12,7 @@ import { toScimError } from '../scim/scim-exception.filter.js';
 import { isScimPath } from '../scim/scim-limits.js';
 import { allowedMethods } from './allowed-methods.js';
 import { AppException, CommonException } from './app-exception.js';
+import { escapeHtml } from './html.js';
 
 export interface ApiErrorBody {
   statusCode: number;
@@ -112,13 +113,6 @@ export class ApiExceptionFilter implements ExceptionFilter {
       message: 'Something went wrong on our side.',
     };
   }
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
 }
 
 /** A plain page for a browser that ended on a failed sign-in: the message and its code. */

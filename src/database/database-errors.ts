@@ -19,3 +19,11 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
 export function isForeignKeyViolation(error: unknown): boolean {
   return error instanceof QueryFailedError && (error.driverError as PgError).code === '23503';
 }
+
+/**
+ * True for PostgreSQL's deadlock_detected: the transaction was chosen as the victim and rolled
+ * back, so running it again is safe.
+ */
+export function isDeadlock(error: unknown): boolean {
+  return error instanceof QueryFailedError && (error.driverError as PgError).code === '40P01';
+}

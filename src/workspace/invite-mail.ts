@@ -1,3 +1,4 @@
+import { escapeHtml } from '../common/html.js';
 import type { AppConfig } from '../config/configuration.js';
 import type { Invite } from './entities/invite.entity.js';
 import type { Workspace } from './entities/workspace.entity.js';
@@ -9,13 +10,6 @@ export interface InviteMail {
   subject: string;
   text: string;
   html: string;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
 }
 
 /** The invite as the invitee receives it: the only place its token ever appears. */

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { AuditActor } from '../common/actor.js';
-import { isUniqueViolation } from '../database/database-errors.js';
+import { isDeadlock, isUniqueViolation } from '../database/database-errors.js';
 import { AuditService } from './audit.service.js';
 import { normalizeEmail } from './email.js';
 import { Group } from './entities/group.entity.js';
@@ -55,17 +55,6 @@ export const USER_NAME_TAKEN_SQL = `SELECT user_id FROM memberships
  */
 class WorkspaceLockNeeded extends Error {}
 
-/**
- * PostgreSQL's deadlock_detected. Without the workspace lock, a group change takes row locks in
- * another order than a concurrent deactivation (group row, then its members' rows): when it is
- * the one PostgreSQL aborts, it runs again under the lock.
- */
-function isDeadlock(error: unknown): boolean {
-  return (
-    error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '40P01'
-  );
-}
-
 /** How a provisioning request runs: under the workspace lock, or without it while it only adds. */
 export interface ProvisionOptions {
   /**
@@ -110,11 +99,11 @@ export class ProvisioningService {
    * they serialise with each other and with the admin API's last-admin check (MemberService
    * locks, then counts the other admins): each sees the others' committed result, and the
    * no-active-admin record compares counts no concurrent reducer can move. A change that only
-   * adds (a new member) cannot make either rule wrong:
-   * an admin it adds unseen by a concurrent count only makes that count stricter. So with
-   * `optimistic` it runs without the lock, and the moment it would reduce (recomputeRoles
-   * demotes someone, createMember links an existing member) or meets a uniqueness race, it is
-   * rolled back and run again under the lock, where the usual checks answer.
+   * adds (a new member) cannot make either rule wrong: an admin it adds unseen by a concurrent
+   * count only makes that count stricter. So with `optimistic` it runs without the lock, and the
+   * moment it would reduce (recomputeRoles demotes someone, createMember links an existing
+   * member), meets a uniqueness race or is a deadlock's victim, it is rolled back and run again
+   * under the lock, where the usual checks answer.
    */
   async provision<T>(
     workspaceId: string,

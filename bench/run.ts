@@ -24,6 +24,27 @@ const WALK_LIMIT_SECONDS = Number(process.env.BENCH_WALK_LIMIT_SECONDS ?? 600);
 /** Where to write CPU profiles of the Gatehouse server (userName lookups and POST /Users). */
 const PROFILE_DIR = process.env.BENCH_CPU_PROFILE_DIR;
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const SCENARIOS = [
+  'hello',
+  'lookup',
+  'create',
+  'pages',
+  'walk',
+  'session',
+  'members',
+  'saml',
+  'groups',
+] as const;
+/** BENCH_ONLY=lookup,walk runs those scenarios only (seeding and RSS always run). */
+const ONLY = new Set(
+  (process.env.BENCH_ONLY ?? SCENARIOS.join(',')).split(',').map((name) => name.trim()),
+);
+for (const name of ONLY) {
+  if (!(SCENARIOS as readonly string[]).includes(name)) {
+    throw new Error(`BENCH_ONLY: unknown scenario ${name}; known: ${SCENARIOS.join(', ')}`);
+  }
+}
+const runs = (scenario: (typeof SCENARIOS)[number]) => ONLY.has(scenario);
 
 /** A workspace with SAML as its only method and SCIM on, made through the admin API. */
 async function scimWorkspace(base: string, idpCertificatePem: string) {
@@ -156,31 +177,39 @@ async function benchSize(size: number, figures: Figure[]) {
     const lookup = (path: string) => () => ({
       path: `${path}?filter=${encodeURIComponent(`userName eq "scim${random(size)}@${domain}"`)}`,
     });
-    add({
-      scenario: 'Nest + Express "hello" vs node:http "hello" (framework cost)',
-      unit: 'req/s',
-      gatehouse: (await loaded(hello.url, { next: () => ({ path: '/hello' }) })).rps,
-      floor: (await loaded(floor.url, { next: () => ({ path: '/hello' }) })).rps,
-    });
-    add({
-      scenario: 'GET /Users userName eq, unloaded p50',
-      unit: 'ms',
-      gatehouse: await unloadedP50(gatehouse.url, { headers: scim, next: lookup(users.gatehouse) }),
-      floor: await unloadedP50(floor.url, { next: lookup(users.floor) }),
-    });
+    if (runs('hello')) {
+      add({
+        scenario: 'Nest + Express "hello" vs node:http "hello" (framework cost)',
+        unit: 'req/s',
+        gatehouse: (await loaded(hello.url, { next: () => ({ path: '/hello' }) })).rps,
+        floor: (await loaded(floor.url, { next: () => ({ path: '/hello' }) })).rps,
+      });
+    }
+    if (runs('lookup'))
+      add({
+        scenario: 'GET /Users userName eq, unloaded p50',
+        unit: 'ms',
+        gatehouse: await unloadedP50(gatehouse.url, {
+          headers: scim,
+          next: lookup(users.gatehouse),
+        }),
+        floor: await unloadedP50(floor.url, { next: lookup(users.floor) }),
+      });
 
     const stopProfile = PROFILE_DIR
       ? await gatehouse.profile(`${PROFILE_DIR}/gatehouse-${size}-lookup-create.cpuprofile`)
       : undefined;
-    const gLookup = await loaded(gatehouse.url, { headers: scim, next: lookup(users.gatehouse) });
-    const fLookup = await loaded(floor.url, { next: lookup(users.floor) });
-    add({
-      scenario: `GET /Users userName eq, ${CONNECTIONS} connections`,
-      unit: 'req/s',
-      gatehouse: gLookup.rps,
-      floor: fLookup.rps,
-      note: `p50 ${gLookup.p50} ms vs ${fLookup.p50} ms; failed ${gLookup.failed}/${fLookup.failed}`,
-    });
+    if (runs('lookup')) {
+      const gLookup = await loaded(gatehouse.url, { headers: scim, next: lookup(users.gatehouse) });
+      const fLookup = await loaded(floor.url, { next: lookup(users.floor) });
+      add({
+        scenario: `GET /Users userName eq, ${CONNECTIONS} connections`,
+        unit: 'req/s',
+        gatehouse: gLookup.rps,
+        floor: fLookup.rps,
+        note: `p50 ${gLookup.p50} ms vs ${fLookup.p50} ms; failed ${gLookup.failed}/${fLookup.failed}`,
+      });
+    }
     let created = 0;
     const create = (prefix: string, path: string) => () => {
       const userName = `${prefix}${++created}@${domain}`;
@@ -196,24 +225,28 @@ async function benchSize(size: number, figures: Figure[]) {
         }),
       };
     };
-    const gCreate = await loaded(gatehouse.url, {
-      method: 'POST',
-      headers: scim,
-      next: create('new', users.gatehouse),
-    });
-    await stopProfile?.();
-    const fCreate = await loaded(floor.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      next: create('floor', users.floor),
-    });
-    add({
-      scenario: `POST /Users (new users), ${CONNECTIONS} connections`,
-      unit: 'req/s',
-      gatehouse: gCreate.rps,
-      floor: fCreate.rps,
-      note: `p50 ${gCreate.p50} ms vs ${fCreate.p50} ms; failed ${gCreate.failed}/${fCreate.failed}`,
-    });
+    if (runs('create')) {
+      const gCreate = await loaded(gatehouse.url, {
+        method: 'POST',
+        headers: scim,
+        next: create('new', users.gatehouse),
+      });
+      await stopProfile?.();
+      const fCreate = await loaded(floor.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        next: create('floor', users.floor),
+      });
+      add({
+        scenario: `POST /Users (new users), ${CONNECTIONS} connections`,
+        unit: 'req/s',
+        gatehouse: gCreate.rps,
+        floor: fCreate.rps,
+        note: `p50 ${gCreate.p50} ms vs ${fCreate.p50} ms; failed ${gCreate.failed}/${fCreate.failed}`,
+      });
+    } else {
+      await stopProfile?.();
+    }
 
     /** Members of the workspace as SQL counts them; autocannon's last creates may still land. */
     const count = async () =>
@@ -230,91 +263,103 @@ async function benchSize(size: number, figures: Figure[]) {
     const page = (path: string) => () => ({
       path: `${path}?startIndex=${random(members - 100)}&count=100`,
     });
-    const gPage = await loaded(gatehouse.url, { headers: scim, next: page(users.gatehouse) });
-    const fPage = await loaded(floor.url, { next: page(users.floor) });
-    add({
-      scenario: `GET /Users random startIndex, count 100, ${CONNECTIONS} connections`,
-      unit: 'req/s',
-      gatehouse: gPage.rps,
-      floor: fPage.rps,
-      note: `p50 ${gPage.p50} ms vs ${fPage.p50} ms; failed ${gPage.failed}/${fPage.failed}`,
-    });
-    const gWalk = await walk(gatehouse.url, users.gatehouse, scim, count);
-    const fWalk = await walk(floor.url, users.floor, {}, count);
-    add({
-      scenario: `full walk of all ${members} users, pages of 100`,
-      unit: 's',
-      gatehouse: gWalk.seconds,
-      floor: fWalk.seconds,
-      note: `Gatehouse ${gWalk.note}; floor ${fWalk.note}`,
-    });
+    if (runs('pages')) {
+      const gPage = await loaded(gatehouse.url, { headers: scim, next: page(users.gatehouse) });
+      const fPage = await loaded(floor.url, { next: page(users.floor) });
+      add({
+        scenario: `GET /Users random startIndex, count 100, ${CONNECTIONS} connections`,
+        unit: 'req/s',
+        gatehouse: gPage.rps,
+        floor: fPage.rps,
+        note: `p50 ${gPage.p50} ms vs ${fPage.p50} ms; failed ${gPage.failed}/${fPage.failed}`,
+      });
+    }
+    if (runs('walk')) {
+      const gWalk = await walk(gatehouse.url, users.gatehouse, scim, count);
+      const fWalk = await walk(floor.url, users.floor, {}, count);
+      add({
+        scenario: `full walk of all ${members} users, pages of 100`,
+        unit: 's',
+        gatehouse: gWalk.seconds,
+        floor: fWalk.seconds,
+        note: `Gatehouse ${gWalk.note}; floor ${fWalk.note}`,
+      });
+    }
 
     const token = await seedAdminSession(db, workspace.id, `admin@${domain}`, BENCH_SECRET_KEY);
     const cookie = { cookie: `${gatehouse.cookieName}=${token}` };
     await call(`${gatehouse.url}/auth/session`, { headers: cookie }, 200);
-    const gSession = await loaded(gatehouse.url, {
-      headers: cookie,
-      next: () => ({ path: '/auth/session' }),
-    });
-    const fSession = await loaded(floor.url, {
-      headers: cookie,
-      next: () => ({ path: '/auth/session' }),
-    });
-    add({
-      scenario: `GET /auth/session, ${CONNECTIONS} connections`,
-      unit: 'req/s',
-      gatehouse: gSession.rps,
-      floor: fSession.rps,
-      note: `failed ${gSession.failed}/${fSession.failed}`,
-    });
-    const gMembers = await loaded(gatehouse.url, {
-      headers: cookie,
-      next: () => ({ path: `/api/workspaces/${workspace.slug}/members?limit=50` }),
-    });
-    const fMembers = await loaded(floor.url, {
-      next: () => ({ path: `/w/${workspace.id}/members?limit=50` }),
-    });
-    add({
-      scenario: `GET /api/workspaces/:ws/members?limit=50 (admin), ${CONNECTIONS} conn.`,
-      unit: 'req/s',
-      gatehouse: gMembers.rps,
-      floor: fMembers.rps,
-      note: `p50 ${gMembers.p50} ms vs ${fMembers.p50} ms; failed ${gMembers.failed}/${fMembers.failed}`,
-    });
+    if (runs('session')) {
+      const gSession = await loaded(gatehouse.url, {
+        headers: cookie,
+        next: () => ({ path: '/auth/session' }),
+      });
+      const fSession = await loaded(floor.url, {
+        headers: cookie,
+        next: () => ({ path: '/auth/session' }),
+      });
+      add({
+        scenario: `GET /auth/session, ${CONNECTIONS} connections`,
+        unit: 'req/s',
+        gatehouse: gSession.rps,
+        floor: fSession.rps,
+        note: `failed ${gSession.failed}/${fSession.failed}`,
+      });
+    }
+    if (runs('members')) {
+      const gMembers = await loaded(gatehouse.url, {
+        headers: cookie,
+        next: () => ({ path: `/api/workspaces/${workspace.slug}/members?limit=50` }),
+      });
+      const fMembers = await loaded(floor.url, {
+        next: () => ({ path: `/w/${workspace.id}/members?limit=50` }),
+      });
+      add({
+        scenario: `GET /api/workspaces/:ws/members?limit=50 (admin), ${CONNECTIONS} conn.`,
+        unit: 'req/s',
+        gatehouse: gMembers.rps,
+        floor: fMembers.rps,
+        note: `p50 ${gMembers.p50} ms vs ${fMembers.p50} ms; failed ${gMembers.failed}/${fMembers.failed}`,
+      });
+    }
 
-    const nameIds = Array.from({ length: SAML_RESPONSES }, (_, i) => `scim${i + 1}@${domain}`);
-    const forms = await samlForms(key, workspace.provider, nameIds);
-    const saml = (path: string) => {
-      let next = 0;
-      return {
-        method: 'POST' as const,
-        amount: forms.length,
-        redirectsOk: true,
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        next: () => ({ path, body: forms[next++ % forms.length] }),
+    if (runs('saml')) {
+      const nameIds = Array.from({ length: SAML_RESPONSES }, (_, i) => `scim${i + 1}@${domain}`);
+      const forms = await samlForms(key, workspace.provider, nameIds);
+      const saml = (path: string) => {
+        let next = 0;
+        return {
+          method: 'POST' as const,
+          amount: forms.length,
+          redirectsOk: true,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          next: () => ({ path, body: forms[next++ % forms.length] }),
+        };
       };
-    };
-    const gSaml = await loaded(gatehouse.url, saml(new URL(workspace.provider.acsUrl).pathname));
-    const fSaml = await loaded(floor.url, saml('/acs'));
-    add({
-      scenario: `SAML ACS, signed assertion, ${forms.length} sign-ins, ${CONNECTIONS} conn.`,
-      unit: 'req/s',
-      gatehouse: gSaml.rps,
-      floor: fSaml.rps,
-      note:
-        `floor = xml-crypto signature check alone; p50 ${gSaml.p50} ms vs ${fSaml.p50} ms; ` +
-        `failed ${gSaml.failed}/${fSaml.failed}`,
-    });
+      const gSaml = await loaded(gatehouse.url, saml(new URL(workspace.provider.acsUrl).pathname));
+      const fSaml = await loaded(floor.url, saml('/acs'));
+      add({
+        scenario: `SAML ACS, signed assertion, ${forms.length} sign-ins, ${CONNECTIONS} conn.`,
+        unit: 'req/s',
+        gatehouse: gSaml.rps,
+        floor: fSaml.rps,
+        note:
+          `floor = xml-crypto signature check alone; p50 ${gSaml.p50} ms vs ${fSaml.p50} ms; ` +
+          `failed ${gSaml.failed}/${fSaml.failed}`,
+      });
+    }
 
-    // The group scenarios need 20,000 people; below that, spare members are seeded first.
-    const pool =
-      ids.length >= 20_000
-        ? ids
-        : ids.concat(
-            await seedScimMembers(db, workspace.id, domain, 'spare', 1, 20_000 - ids.length),
-          );
-    for (const timing of await groupScenarios(gatehouse.url, scim, pool)) {
-      add({ scenario: timing.name, unit: 'ms', gatehouse: timing.ms, note: timing.note });
+    if (runs('groups')) {
+      // The group scenarios need 20,000 people; below that, spare members are seeded first.
+      const pool =
+        ids.length >= 20_000
+          ? ids
+          : ids.concat(
+              await seedScimMembers(db, workspace.id, domain, 'spare', 1, 20_000 - ids.length),
+            );
+      for (const timing of await groupScenarios(gatehouse.url, scim, pool)) {
+        add({ scenario: timing.name, unit: 'ms', gatehouse: timing.ms, note: timing.note });
+      }
     }
 
     add({ scenario: 'Gatehouse RSS idle (after seeding)', unit: 'MiB', gatehouse: idle });

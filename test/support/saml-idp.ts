@@ -598,6 +598,10 @@ export interface StartSamlIdpOptions {
   responseOverrides?: Partial<SamlResponseOptions>;
   /** ACS used when an AuthnRequest has no AssertionConsumerServiceURL. */
   defaultAcsUrl?: string;
+  /** Port on 127.0.0.1; 0 (default) takes a free one. */
+  port?: number;
+  /** More routes, keyed "METHOD /path" (e.g. the development IdP's scripted sign-in). */
+  routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>;
 }
 
 export interface RunningIdp {
@@ -685,7 +689,7 @@ function html(res: ServerResponse, status: number, title: string, body: string):
   );
 }
 
-async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -707,7 +711,7 @@ export async function startSamlIdp(options: StartSamlIdpOptions): Promise<Runnin
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });
@@ -879,8 +883,11 @@ export async function startSamlIdp(options: StartSamlIdpOptions): Promise<Runnin
       case 'POST /login':
         await handleLogin(res, await readForm(req));
         return;
-      default:
-        html(res, 404, 'Test IdP - Not found', '<h1>Not found</h1>');
+      default: {
+        const extra = options.routes?.[route];
+        if (extra) await extra(req, res);
+        else html(res, 404, 'Test IdP - Not found', '<h1>Not found</h1>');
+      }
     }
   };
 

@@ -11,9 +11,12 @@
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateIdpKeyPair, readForm, startSamlIdp } from '../test/support/saml-idp.js';
 
+/** scripts/dev-idp.people.json beside the sources, wherever the command runs from. */
+const DEFAULT_PEOPLE = fileURLToPath(new URL('../../scripts/dev-idp.people.json', import.meta.url));
 const DEV_IDP_PROVIDER_NAME = 'Local dev IdP';
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
@@ -25,12 +28,13 @@ A SAML identity provider on 127.0.0.1 for local trials, registered as the SAML p
 Options:
   -w, --workspace <slug>   the workspace to register with (required)
   -p, --people <file>      people and groups (JSON), default scripts/dev-idp.people.json
-      --port <port>        port of the IdP, default 7070
+      --port <port>        port of the IdP, default DEV_IDP_PORT or 7070
       --scim               push the people and groups through SCIM (enables SCIM on the
                            workspace, or rotates its token when it is on already)
   -h, --help               this text
 
 Environment:
+  DEV_IDP_PORT         the default of --port
   GATEHOUSE_URL        Gatehouse's URL, default http://localhost:3000
   INTERNAL_API_TOKEN   the internal API token Gatehouse printed at start (required)
 
@@ -219,8 +223,8 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     options: {
       workspace: { type: 'string', short: 'w' },
-      people: { type: 'string', short: 'p', default: 'scripts/dev-idp.people.json' },
-      port: { type: 'string', default: '7070' },
+      people: { type: 'string', short: 'p', default: DEFAULT_PEOPLE },
+      port: { type: 'string', default: process.env.DEV_IDP_PORT ?? '7070' },
       scim: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },

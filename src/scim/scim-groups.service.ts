@@ -5,10 +5,15 @@ import type { AuditActor } from '../common/actor.js';
 import { isUuid } from '../common/ids.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/configuration.js';
-import { ProvisioningService, type ProvisionedGroup } from '../workspace/provisioning.service.js';
+import {
+  type GroupMembersChange,
+  ProvisioningService,
+  type ProvisionedGroup,
+} from '../workspace/provisioning.service.js';
+import { GroupMemberRepository } from '../workspace/repositories/group-member.repository.js';
+import { GroupRepository, type ScimGroupRow } from '../workspace/repositories/group.repository.js';
 import { applyPatch, canonicalNames, type PatchDialect } from './patch/scim-patch.js';
 import { ScimError } from './scim-error.js';
-import { findPage, type ScimTable } from './scim-page.js';
 import {
   assertIfMatch,
   etagOf,
@@ -23,38 +28,17 @@ import {
 import {
   ENTRA_GROUP_SCHEMA,
   GATEHOUSE_GROUP_SCHEMA,
-  GROUP_FILTER_SCHEMA,
   GROUP_PATCH_SCHEMA,
   GROUP_SCHEMA,
-  GROUP_SORT,
   scimBaseUrl,
 } from './scim-schemas.js';
 
-interface GroupRow {
-  id: string;
-  display_name: string;
-  scim_external_id: string | null;
-  admin_role: boolean;
-  created_at: Date;
-  updated_at: Date;
-}
+type GroupRow = ScimGroupRow;
 
-const GROUP_COLUMNS =
-  'g.id, g.display_name, g.scim_external_id, g.admin_role, g.created_at, g.updated_at';
+/** The SCIM Groups table description lives with the groups' SQL. */
+export { GROUPS } from '../workspace/repositories/group.repository.js';
+
 const EXTENSIONS = [GATEHOUSE_GROUP_SCHEMA, ENTRA_GROUP_SCHEMA];
-export const GROUPS: ScimTable = {
-  resourceType: 'Group',
-  from: 'groups g',
-  columns: GROUP_COLUMNS,
-  workspaceColumn: 'g.workspace_id',
-  coreSchemaUrn: GROUP_SCHEMA,
-  filterSchema: GROUP_FILTER_SCHEMA,
-  sort: GROUP_SORT,
-  defaultOrder: 'g.created_at, g.id',
-  tieBreaker: 'g.id',
-  // The page's ids first (groups_created_idx, index only), then those rows.
-  keys: { from: 'groups g', key: 'g.id', joined: /$^/ },
-};
 
 const notFound = () => ScimError.status(404, 'No such Group in this workspace.');
 
@@ -98,6 +82,8 @@ export class ScimGroupsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly provisioning: ProvisioningService,
+    private readonly groups: GroupRepository,
+    private readonly groupMembers: GroupMemberRepository,
   ) {}
 
   private get baseUrl() {
@@ -105,10 +91,12 @@ export class ScimGroupsService {
   }
 
   async list(workspaceId: string, query: ListQuery): Promise<Json> {
-    const { rows, total } = await findPage<GroupRow>(this.dataSource, GROUPS, workspaceId, query);
+    const db = this.dataSource.manager;
+    const { rows, total } = await this.groups.scimGroupPage(db, workspaceId, query);
     const members = wants(query, 'members')
       ? await this.membersOf(
-          this.dataSource.manager,
+          db,
+          workspaceId,
           rows.map((r) => r.id),
         )
       : undefined;
@@ -133,7 +121,7 @@ export class ScimGroupsService {
   ) {
     const row = await this.load(this.dataSource.manager, workspaceId, id);
     const members = wants(query, 'members')
-      ? await this.membersOf(this.dataSource.manager, [row.id])
+      ? await this.membersOf(this.dataSource.manager, workspaceId, [row.id])
       : undefined;
     const resource = this.toResource(row, members ? (members.get(row.id) ?? []) : undefined);
     return {
@@ -170,10 +158,16 @@ export class ScimGroupsService {
     }
     const fields = groupFields(resource);
     const ids = resource.members === undefined ? undefined : memberIds(resource.members);
-    await this.write(workspaceId, id, ifMatch, actor, async (tx, row) => {
-      await this.provisioning.updateGroup(tx, workspaceId, row.id, fields, actor);
-      if (ids) await this.provisioning.replaceGroupMembers(tx, workspaceId, row.id, ids, actor);
-    });
+    await this.write(workspaceId, id, ifMatch, actor, (tx, row) =>
+      this.provisioning.updateGroup(
+        tx,
+        workspaceId,
+        row.id,
+        fields,
+        ids && { replaceWith: ids },
+        actor,
+      ),
+    );
     return this.get(workspaceId, id);
   }
 
@@ -191,38 +185,18 @@ export class ScimGroupsService {
       delete current.meta;
       const result = applyPatch(current, body, GROUP_PATCH_SCHEMA);
       dialect = result.dialect;
+      const delta = result.deltas.members;
+      const members: GroupMembersChange | undefined = delta?.replaceWith
+        ? { replaceWith: delta.replaceWith.filter(isUuid) }
+        : delta && { add: delta.add.filter(isUuid), remove: delta.remove.filter(isUuid) };
       await this.provisioning.updateGroup(
         tx,
         workspaceId,
         row.id,
         groupFields(result.resource),
+        members,
         actor,
       );
-      const delta = result.deltas.members;
-      if (delta?.replaceWith) {
-        await this.provisioning.replaceGroupMembers(
-          tx,
-          workspaceId,
-          row.id,
-          delta.replaceWith.filter(isUuid),
-          actor,
-        );
-      } else if (delta) {
-        await this.provisioning.removeGroupMembers(
-          tx,
-          workspaceId,
-          row.id,
-          delta.remove.filter(isUuid),
-          actor,
-        );
-        await this.provisioning.addGroupMembers(
-          tx,
-          workspaceId,
-          row.id,
-          delta.add.filter(isUuid),
-          actor,
-        );
-      }
     });
     return { dialect };
   }
@@ -251,31 +225,22 @@ export class ScimGroupsService {
   }
 
   private async load(
-    tx: EntityManager,
+    db: EntityManager,
     workspaceId: string,
     id: string,
     forUpdate = false,
   ): Promise<GroupRow> {
     if (!isUuid(id)) throw notFound();
-    const [row] = await tx.query<GroupRow[]>(
-      `SELECT ${GROUP_COLUMNS} FROM groups g WHERE g.workspace_id = $1 AND g.id = $2
-       ${forUpdate ? 'FOR NO KEY UPDATE' : ''}`,
-      [workspaceId, id.toLowerCase()],
-    );
+    const row = await this.groups.scimGroup(db, workspaceId, id.toLowerCase(), {
+      lock: forUpdate,
+    });
     if (!row) throw notFound();
     return row;
   }
 
-  private async membersOf(tx: EntityManager, groupIds: string[]) {
+  private async membersOf(db: EntityManager, workspaceId: string, groupIds: string[]) {
     const byGroup = new Map<string, Json[]>();
-    if (groupIds.length === 0) return byGroup;
-    const rows = await tx.query<{ group_id: string; user_id: string; display: string }[]>(
-      `SELECT gm.group_id, gm.user_id, coalesce(u.full_name, u.email) AS display
-         FROM group_members gm JOIN users u ON u.id = gm.user_id
-        WHERE gm.group_id = ANY($1::uuid[]) ORDER BY gm.created_at, gm.user_id`,
-      [groupIds],
-    );
-    for (const row of rows) {
+    for (const row of await this.groupMembers.scimMembersOf(db, workspaceId, groupIds)) {
       const list = byGroup.get(row.group_id) ?? [];
       list.push({
         value: row.user_id,

@@ -7,9 +7,14 @@ import { isUuid } from '../common/ids.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/configuration.js';
 import { ProvisioningService, type ProvisionedProfile } from '../workspace/provisioning.service.js';
+import { GroupMemberRepository } from '../workspace/repositories/group-member.repository.js';
+import {
+  MembershipRepository,
+  type ScimUserGroup,
+  type ScimUserRow,
+} from '../workspace/repositories/membership.repository.js';
 import { applyPatch, canonicalNames, type PatchDialect } from './patch/scim-patch.js';
 import { ScimError } from './scim-error.js';
-import { findPage, type ScimTable } from './scim-page.js';
 import { userNames } from './scim-user-name.js';
 import {
   asBoolean,
@@ -26,27 +31,16 @@ import {
 import {
   ENTERPRISE_USER_SCHEMA,
   GATEHOUSE_USER_SCHEMA,
-  USER_FILTER_SCHEMA,
   USER_PATCH_SCHEMA,
   USER_SCHEMA,
-  USER_SORT,
   scimBaseUrl,
 } from './scim-schemas.js';
 
-interface UserRow {
-  user_id: string;
-  scim_user_name: string | null;
-  scim_external_id: string | null;
-  scim_data: Json | null;
-  status: string;
-  email: string;
-  full_name: string | null;
-  created_at: Date;
-  last_modified: Date;
-}
+type UserRow = ScimUserRow;
 
-const USER_COLUMNS = `m.user_id, m.scim_user_name, m.scim_external_id, m.scim_data, m.status,
-  u.email, u.full_name, m.created_at, greatest(m.updated_at, u.updated_at) AS last_modified`;
+/** The SCIM Users table description lives with the memberships' SQL. */
+export { USERS } from '../workspace/repositories/membership.repository.js';
+
 const EXTENSIONS = [ENTERPRISE_USER_SCHEMA, GATEHOUSE_USER_SCHEMA];
 /** Attributes with columns of their own, or computed: never stored in scim_data. */
 const NOT_STORED = [
@@ -61,20 +55,6 @@ const NOT_STORED = [
 ];
 
 type Projection = Pick<ListQuery, 'attributes' | 'excludedAttributes'>;
-
-export const USERS: ScimTable = {
-  resourceType: 'User',
-  from: 'memberships m JOIN users u ON u.id = m.user_id',
-  columns: USER_COLUMNS,
-  workspaceColumn: 'm.workspace_id',
-  coreSchemaUrn: USER_SCHEMA,
-  filterSchema: USER_FILTER_SCHEMA,
-  sort: USER_SORT,
-  defaultOrder: 'm.created_at, m.user_id',
-  tieBreaker: 'm.user_id',
-  // Every membership has its user (foreign key): a filter and order on m alone need no join.
-  keys: { from: 'memberships m', key: 'm.user_id', joined: /\bu\./ },
-};
 
 const notFound = () => ScimError.status(404, 'No such User in this workspace.');
 
@@ -179,6 +159,8 @@ export class ScimUsersService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly provisioning: ProvisioningService,
+    private readonly memberships: MembershipRepository,
+    private readonly groupMembers: GroupMemberRepository,
   ) {}
 
   private get baseUrl() {
@@ -186,10 +168,11 @@ export class ScimUsersService {
   }
 
   async list(workspaceId: string, query: ListQuery): Promise<Json> {
-    const { rows, total } = await findPage<UserRow>(this.dataSource, USERS, workspaceId, query);
+    const db = this.dataSource.manager;
+    const { rows, total } = await this.memberships.scimUserPage(db, workspaceId, query);
     const groups = wants(query, 'groups')
       ? await this.groupsOf(
-          this.dataSource.manager,
+          db,
           workspaceId,
           rows.map((r) => r.user_id),
         )
@@ -210,11 +193,13 @@ export class ScimUsersService {
 
   /** The User (projected when `query` asks for it), its ETag and its location. */
   async get(workspaceId: string, id: string, query?: Projection) {
-    const row = await this.load(this.dataSource.manager, workspaceId, id);
-    const groups = wants(query ?? {}, 'groups')
-      ? await this.groupsOf(this.dataSource.manager, workspaceId, [row.user_id])
-      : new Map<string, Json[]>();
-    const resource = this.toResource(row, groups.get(row.user_id) ?? []);
+    const row = await this.load(this.dataSource.manager, workspaceId, id, {
+      groups: wants(query ?? {}, 'groups'),
+    });
+    const resource = this.toResource(
+      row,
+      (row.groups ?? []).map((g) => this.groupRef(g)),
+    );
     return {
       resource: query ? project(resource, query, USER_SCHEMA, EXTENSIONS) : resource,
       etag: etagOf(row.last_modified),
@@ -304,37 +289,36 @@ export class ScimUsersService {
     });
   }
 
-  private async load(tx: EntityManager, workspaceId: string, id: string): Promise<UserRow> {
+  private async load(
+    db: EntityManager,
+    workspaceId: string,
+    id: string,
+    options: { groups: boolean } = { groups: false },
+  ) {
     if (!isUuid(id)) throw notFound();
-    const [row] = await tx.query<UserRow[]>(
-      `SELECT ${USER_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id
-        WHERE m.workspace_id = $1 AND m.user_id = $2`,
-      [workspaceId, id.toLowerCase()],
-    );
+    const row = await this.memberships.scimUser(db, workspaceId, id.toLowerCase(), options);
     if (!row) throw notFound();
     return row;
   }
 
   /** The groups of several users in one query (`groups` is read-only on User). */
-  private async groupsOf(tx: EntityManager, workspaceId: string, userIds: string[]) {
+  private async groupsOf(db: EntityManager, workspaceId: string, userIds: string[]) {
     const byUser = new Map<string, Json[]>();
-    if (userIds.length === 0) return byUser;
-    const rows = await tx.query<{ user_id: string; id: string; display_name: string }[]>(
-      `SELECT gm.user_id, g.id, g.display_name FROM group_members gm JOIN groups g ON g.id = gm.group_id
-        WHERE gm.workspace_id = $1 AND gm.user_id = ANY($2::uuid[]) ORDER BY lower(g.display_name)`,
-      [workspaceId, userIds],
-    );
-    for (const row of rows) {
+    for (const row of await this.groupMembers.scimGroupsOf(db, workspaceId, userIds)) {
       const list = byUser.get(row.user_id) ?? [];
-      list.push({
-        value: row.id,
-        display: row.display_name,
-        $ref: `${this.baseUrl}/Groups/${row.id}`,
-        type: 'direct',
-      });
+      list.push(this.groupRef(row));
       byUser.set(row.user_id, list);
     }
     return byUser;
+  }
+
+  private groupRef(group: ScimUserGroup): Json {
+    return {
+      value: group.id,
+      display: group.display_name,
+      $ref: `${this.baseUrl}/Groups/${group.id}`,
+      type: 'direct',
+    };
   }
 
   /**

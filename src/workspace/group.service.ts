@@ -4,34 +4,23 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { AuditActor } from '../common/actor.js';
 import { isUuid } from '../common/ids.js';
 import { Page } from '../common/paging.js';
-import { escapeLike } from '../common/sql.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { AuditService } from './audit.service.js';
-import { Group, GroupMember } from './entities/group.entity.js';
-import { Membership } from './entities/membership.entity.js';
 import type { Workspace } from './entities/workspace.entity.js';
-import { type MemberView, toMemberView } from './member.service.js';
 import { ProvisioningService } from './provisioning.service.js';
+import { GroupMemberRepository } from './repositories/group-member.repository.js';
+import {
+  type GroupChanges,
+  type GroupFilter,
+  type GroupRecord,
+  GroupRepository,
+  type GroupView,
+} from './repositories/group.repository.js';
+import { MembershipRepository, type MemberView } from './repositories/membership.repository.js';
 import { lockWorkspace } from './workspace-lock.js';
 import { scimOnlyProvisioningError, WorkspaceException } from './workspace.errors.js';
 
-/** A group as the admin API shows it; `memberCount` is counted in SQL. */
-export interface GroupView {
-  id: string;
-  displayName: string;
-  scimManaged: boolean;
-  /** SCIM-managed members of the group are admins while in it. */
-  adminRole: boolean;
-  /** Who gave the group the admin role: an admin here, or the IdP's Gatehouse extension. */
-  adminRoleSetBy: 'admin' | 'scim' | null;
-  memberCount: number;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-export interface GroupFilter {
-  displayName?: string;
-}
+export type { GroupFilter, GroupView };
 
 export interface CreateGroupInput {
   displayName: string;
@@ -43,20 +32,6 @@ export interface UpdateGroupInput {
   adminRole?: boolean;
 }
 
-const GROUP_COLUMNS = `
-  g.id,
-  g.display_name AS "displayName",
-  g.scim_managed AS "scimManaged",
-  g.admin_role AS "adminRole",
-  CASE WHEN NOT g.admin_role THEN NULL WHEN g.admin_role_by_admin THEN 'admin' ELSE 'scim' END
-    AS "adminRoleSetBy",
-  (SELECT count(*) FROM group_members gm WHERE gm.group_id = g.id)::int AS "memberCount",
-  g.created_at AS "createdAt",
-  g.updated_at AS "updatedAt"`;
-
-/** Strictly later than the last write, so the group's SCIM ETag changes (as the SCIM side does). */
-const BUMP_UPDATED_AT = `greatest(clock_timestamp(), updated_at + interval '1 millisecond')`;
-
 const groupNotFound = () =>
   new WorkspaceException('GROUP_NOT_FOUND', 'No such group in this workspace.');
 
@@ -65,12 +40,17 @@ function distinctIds(ids: readonly string[]): string[] {
   return [...new Set(ids.map((id) => id.toLowerCase()))];
 }
 
+function adminRoleSetBy(group: { adminRole: boolean; adminRoleByAdmin: boolean }) {
+  return group.adminRole ? (group.adminRoleByAdmin ? 'admin' : 'scim') : null;
+}
+
 /**
  * Groups of a workspace. Every write locks the workspace first (so it serialises with member
- * deactivation, which empties the member's groups) and records its audit event in the same
- * transaction. Writes by hand (any channel but SCIM) are refused while the workspace uses only
- * SCIM for provisioning, and on groups pushed by SCIM — except a group's admin role, which an
- * IdP like Okta cannot push and so only an admin can set.
+ * deactivation, which empties the member's groups), writes the group row once (its SCIM version
+ * moves once per request) and records its audit event in the same transaction. Writes by hand
+ * (any channel but SCIM) are refused while the workspace uses only SCIM for provisioning, and on
+ * groups pushed by SCIM — except a group's admin role, which an IdP like Okta cannot push and so
+ * only an admin can set.
  */
 @Injectable()
 export class GroupService {
@@ -78,6 +58,9 @@ export class GroupService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly provisioning: ProvisioningService,
+    private readonly groups: GroupRepository,
+    private readonly groupMembers: GroupMemberRepository,
+    private readonly memberships: MembershipRepository,
   ) {}
 
   async list(
@@ -85,31 +68,16 @@ export class GroupService {
     filter: GroupFilter,
     page: { limit: number; offset: number },
   ): Promise<Page<GroupView>> {
-    const params: unknown[] = [workspaceId];
-    let where = 'g.workspace_id = $1';
-    if (filter.displayName) {
-      params.push(`%${escapeLike(filter.displayName)}%`);
-      where += ` AND g.display_name ILIKE $${params.length} ESCAPE '\\'`;
-    }
-    const [counted] = await this.dataSource.query<{ total: number }[]>(
-      `SELECT count(*)::int AS total FROM groups g WHERE ${where}`,
-      params,
-    );
-    const items = await this.dataSource.query<GroupView[]>(
-      `SELECT ${GROUP_COLUMNS} FROM groups g WHERE ${where}
-       ORDER BY lower(g.display_name), g.id
-       LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-      [...params, page.limit, page.offset],
-    );
-    return { items, total: counted?.total ?? 0, ...page };
+    return this.groups.page(this.dataSource.manager, workspaceId, filter, page);
   }
 
   /** The group with its member count; 404 for ids of other workspaces or malformed ids. */
   async get(workspaceId: string, groupId: string, tx?: EntityManager): Promise<GroupView> {
     if (!isUuid(groupId)) throw groupNotFound();
-    const [group] = await (tx ?? this.dataSource.manager).query<GroupView[]>(
-      `SELECT ${GROUP_COLUMNS} FROM groups g WHERE g.workspace_id = $1 AND g.id = $2`,
-      [workspaceId, groupId],
+    const group = await this.groups.view(
+      tx ?? this.dataSource.manager,
+      workspaceId,
+      groupId.toLowerCase(),
     );
     if (!group) throw groupNotFound();
     return group;
@@ -121,19 +89,8 @@ export class GroupService {
     groupId: string,
     page: { limit: number; offset: number },
   ): Promise<Page<MemberView>> {
-    await this.findGroup(this.dataSource.manager, workspaceId, groupId);
-    const [rows, total] = await this.dataSource
-      .getRepository(Membership)
-      .createQueryBuilder('m')
-      .innerJoinAndSelect('m.user', 'u')
-      .innerJoin(GroupMember, 'gm', 'gm.workspace_id = m.workspace_id AND gm.user_id = m.user_id')
-      .where('m.workspace_id = :workspaceId', { workspaceId })
-      .andWhere('gm.group_id = :groupId', { groupId: groupId.toLowerCase() })
-      .orderBy('u.email', 'ASC')
-      .limit(page.limit)
-      .offset(page.offset)
-      .getManyAndCount();
-    return { items: rows.map(toMemberView), total, ...page };
+    const group = await this.findGroup(this.dataSource.manager, workspaceId, groupId);
+    return this.groupMembers.page(this.dataSource.manager, workspaceId, group.id, page);
   }
 
   /**
@@ -150,26 +107,27 @@ export class GroupService {
       await this.lockForWrite(tx, workspaceId, actor);
       const memberIds = distinctIds(input.memberIds ?? []);
       await this.assertActiveMembers(tx, workspaceId, memberIds);
-      let group: Group;
+      const scimManaged = actor.channel === 'scim';
+      let groupId: string;
       try {
-        group = await tx.save(
-          tx.create(Group, {
-            workspaceId,
-            displayName: input.displayName,
-            scimManaged: actor.channel === 'scim',
-          }),
-        );
+        groupId = await this.groups.insert(tx, workspaceId, {
+          displayName: input.displayName,
+          scimManaged,
+        });
       } catch (error) {
         throw this.translateWriteError(error, input.displayName);
       }
       await this.audit.record(tx, workspaceId, actor, {
         action: 'group.created',
         targetType: 'group',
-        targetId: group.id,
-        after: { displayName: group.displayName, scimManaged: group.scimManaged },
+        targetId: groupId,
+        after: { displayName: input.displayName, scimManaged },
       });
-      await this.insertMembers(tx, workspaceId, group, memberIds, actor);
-      return this.get(workspaceId, group.id, tx);
+      // A new group: its members are part of its first version.
+      const group = { id: groupId, displayName: input.displayName, adminRole: false };
+      const added = await this.groupMembers.add(tx, workspaceId, groupId, memberIds);
+      await this.membersChanged(tx, workspaceId, group, 'group.member_added', added, actor);
+      return this.get(workspaceId, groupId, tx);
     });
   }
 
@@ -193,51 +151,51 @@ export class GroupService {
       }
       const group = await this.findGroup(tx, workspaceId, groupId);
       if (renames) this.assertWritable(group, actor);
+      const changes: GroupChanges = {};
       const before: Record<string, unknown> = {};
       const after: Record<string, unknown> = {};
       if (renames && input.displayName !== group.displayName) {
-        try {
-          await tx.update(Group, { id: group.id, workspaceId }, { displayName: input.displayName });
-        } catch (error) {
-          throw this.translateWriteError(error, input.displayName!);
-        }
+        changes.displayName = input.displayName;
         before.displayName = group.displayName;
         after.displayName = input.displayName;
       }
-      if (input.adminRole !== undefined) {
-        const changed = await this.setAdminRole(tx, workspaceId, group, input.adminRole, actor);
-        Object.assign(before, changed?.before);
-        Object.assign(after, changed?.after);
+      const roleChange =
+        input.adminRole === undefined ? null : this.adminRoleChange(group, input.adminRole);
+      if (roleChange) {
+        Object.assign(changes, roleChange.wanted);
+        Object.assign(before, roleChange.before);
+        Object.assign(after, roleChange.after);
       }
-      if (Object.keys(after).length > 0) {
-        await tx.query(`UPDATE groups SET updated_at = ${BUMP_UPDATED_AT} WHERE id = $1`, [
-          group.id,
-        ]);
-        await this.audit.record(tx, workspaceId, actor, {
-          action: 'group.updated',
-          targetType: 'group',
-          targetId: group.id,
-          before,
-          after,
-        });
+      if (Object.keys(changes).length === 0) return this.get(workspaceId, group.id, tx);
+      try {
+        await this.groups.update(tx, workspaceId, { groupIds: [group.id] }, changes);
+      } catch (error) {
+        throw this.translateWriteError(error, input.displayName ?? group.displayName);
       }
+      if (roleChange && group.adminRole !== input.adminRole) {
+        await this.recomputeRoles(
+          tx,
+          workspaceId,
+          await this.groupMembers.memberIds(tx, workspaceId, group.id),
+          actor,
+        );
+      }
+      await this.audit.record(tx, workspaceId, actor, {
+        action: 'group.updated',
+        targetType: 'group',
+        targetId: group.id,
+        before,
+        after,
+      });
       return this.get(workspaceId, group.id, tx);
     });
   }
 
   /**
    * An admin gives the group the admin role (owned by the admin from then on: the IdP's writes
-   * keep it) or takes it away. Returns what changed, or null.
+   * keep it) or takes it away. Returns what changes, or null.
    */
-  private async setAdminRole(
-    tx: EntityManager,
-    workspaceId: string,
-    group: Group,
-    adminRole: boolean,
-    actor: AuditActor,
-  ): Promise<{ before: Record<string, unknown>; after: Record<string, unknown> } | null> {
-    const setBy = (g: { adminRole: boolean; adminRoleByAdmin: boolean }) =>
-      g.adminRole ? (g.adminRoleByAdmin ? 'admin' : 'scim') : null;
+  private adminRoleChange(group: GroupRecord, adminRole: boolean) {
     const wanted = { adminRole, adminRoleByAdmin: adminRole };
     if (
       group.adminRole === wanted.adminRole &&
@@ -252,18 +210,10 @@ export class GroupService {
         { groupId: group.id },
       );
     }
-    await tx.update(Group, { id: group.id, workspaceId }, wanted);
-    if (group.adminRole !== adminRole) {
-      await this.recomputeRoles(
-        tx,
-        workspaceId,
-        await this.provisioning.groupMemberIds(tx, workspaceId, group.id),
-        actor,
-      );
-    }
     return {
-      before: { adminRole: group.adminRole, adminRoleSetBy: setBy(group) },
-      after: { adminRole, adminRoleSetBy: setBy(wanted) },
+      wanted,
+      before: { adminRole: group.adminRole, adminRoleSetBy: adminRoleSetBy(group) },
+      after: { adminRole, adminRoleSetBy: adminRoleSetBy(wanted) },
     };
   }
 
@@ -279,9 +229,9 @@ export class GroupService {
     actor: AuditActor,
   ): Promise<void> {
     if (userIds.length === 0) return;
-    const adminsBefore = await this.provisioning.countActiveAdmins(tx, workspaceId);
+    const adminsBefore = await this.memberships.countActiveAdmins(tx, workspaceId);
     await this.provisioning.recomputeRoles(tx, workspaceId, userIds, actor);
-    if (adminsBefore > 0 && (await this.provisioning.countActiveAdmins(tx, workspaceId)) === 0) {
+    if (adminsBefore > 0 && (await this.memberships.countActiveAdmins(tx, workspaceId)) === 0) {
       throw new WorkspaceException(
         'LAST_ADMIN',
         'A workspace must keep at least one active admin, and this change would demote the last one: promote another member first.',
@@ -296,9 +246,9 @@ export class GroupService {
       const group = await this.findWritableGroup(tx, workspaceId, groupId, actor);
       const before = await this.get(workspaceId, group.id, tx);
       const members = group.adminRole
-        ? await this.provisioning.groupMemberIds(tx, workspaceId, group.id)
+        ? await this.groupMembers.memberIds(tx, workspaceId, group.id)
         : [];
-      await tx.delete(Group, { id: group.id, workspaceId });
+      await this.groups.remove(tx, workspaceId, group.id);
       await this.audit.record(tx, workspaceId, actor, {
         action: 'group.deleted',
         targetType: 'group',
@@ -335,7 +285,10 @@ export class GroupService {
       const group = await this.findWritableGroup(tx, workspaceId, groupId, actor);
       const ids = distinctIds(userIds);
       await this.assertActiveMembers(tx, workspaceId, ids);
-      return this.insertMembers(tx, workspaceId, group, ids, actor);
+      const added = await this.groupMembers.add(tx, workspaceId, group.id, ids);
+      await this.membersChanged(tx, workspaceId, group, 'group.member_added', added, actor);
+      await this.touch(tx, workspaceId, group, added);
+      return added;
     });
   }
 
@@ -366,15 +319,9 @@ export class GroupService {
       const ids = distinctIds(userIds);
       const { missing } = await this.memberStatuses(tx, workspaceId, ids);
       if (missing.length > 0) throw memberNotFound(missing);
-      if (ids.length === 0) return [];
-      const [rows] = await tx.query<[{ user_id: string }[], number]>(
-        `DELETE FROM group_members
-         WHERE workspace_id = $1 AND group_id = $2 AND user_id = ANY($3::uuid[])
-         RETURNING user_id`,
-        [workspaceId, group.id, ids],
-      );
-      const removed = rows.map((r) => r.user_id);
+      const removed = await this.groupMembers.remove(tx, workspaceId, group.id, ids);
       await this.membersChanged(tx, workspaceId, group, 'group.member_removed', removed, actor);
+      await this.touch(tx, workspaceId, group, removed);
       return removed;
     });
   }
@@ -396,9 +343,9 @@ export class GroupService {
   }
 
   /** The group of this workspace; 404 for ids of other workspaces or malformed ids. */
-  async findGroup(tx: EntityManager, workspaceId: string, groupId: string): Promise<Group> {
+  async findGroup(tx: EntityManager, workspaceId: string, groupId: string): Promise<GroupRecord> {
     const group = isUuid(groupId)
-      ? await tx.findOneBy(Group, { id: groupId.toLowerCase(), workspaceId })
+      ? await this.groups.find(tx, workspaceId, groupId.toLowerCase())
       : null;
     if (!group) throw groupNotFound();
     return group;
@@ -410,13 +357,13 @@ export class GroupService {
     workspaceId: string,
     groupId: string,
     actor: AuditActor,
-  ): Promise<Group> {
+  ): Promise<GroupRecord> {
     const group = await this.findGroup(tx, workspaceId, groupId);
     this.assertWritable(group, actor);
     return group;
   }
 
-  private assertWritable(group: Group, actor: AuditActor): void {
+  private assertWritable(group: GroupRecord, actor: AuditActor): void {
     if (group.scimManaged && actor.channel !== 'scim') {
       throw new WorkspaceException(
         'SCIM_MANAGED',
@@ -451,56 +398,23 @@ export class GroupService {
     workspaceId: string,
     userIds: string[],
   ): Promise<{ missing: string[]; deactivated: string[] }> {
-    const wellFormed = userIds.filter(isUuid);
-    const rows =
-      wellFormed.length === 0
-        ? []
-        : await tx.query<{ user_id: string; status: string }[]>(
-            `SELECT user_id, status FROM memberships
-             WHERE workspace_id = $1 AND user_id = ANY($2::uuid[])`,
-            [workspaceId, wellFormed],
-          );
-    const status = new Map(rows.map((r) => [r.user_id, r.status]));
+    const status = await this.memberships.statuses(tx, workspaceId, userIds.filter(isUuid));
     return {
       missing: userIds.filter((id) => !status.has(id)),
       deactivated: userIds.filter((id) => status.get(id) === 'deactivated'),
     };
   }
 
-  /** One INSERT ... SELECT for all ids; only active members of the workspace get in. */
-  private async insertMembers(
-    tx: EntityManager,
-    workspaceId: string,
-    group: Group,
-    userIds: string[],
-    actor: AuditActor,
-  ): Promise<string[]> {
-    if (userIds.length === 0) return [];
-    const rows = await tx.query<{ user_id: string }[]>(
-      `INSERT INTO group_members (workspace_id, group_id, user_id)
-       SELECT m.workspace_id, $2::uuid, m.user_id
-       FROM memberships m
-       WHERE m.workspace_id = $1 AND m.user_id = ANY($3::uuid[]) AND m.status = 'active'
-       ON CONFLICT DO NOTHING
-       RETURNING user_id`,
-      [workspaceId, group.id, userIds],
-    );
-    const added = rows.map((r) => r.user_id);
-    await this.membersChanged(tx, workspaceId, group, 'group.member_added', added, actor);
-    return added;
-  }
-
-  /** The group's version moves (its SCIM ETag) and the change is audited, when anything changed. */
+  /** The change is audited and, in an admin group, the roles of those who moved follow it. */
   private async membersChanged(
     tx: EntityManager,
     workspaceId: string,
-    group: Group,
+    group: { id: string; displayName: string; adminRole: boolean },
     action: 'group.member_added' | 'group.member_removed',
     userIds: string[],
     actor: AuditActor,
   ): Promise<void> {
     if (userIds.length === 0) return;
-    await tx.query(`UPDATE groups SET updated_at = now() WHERE id = $1`, [group.id]);
     await this.audit.record(tx, workspaceId, actor, {
       action,
       targetType: 'group',
@@ -508,6 +422,16 @@ export class GroupService {
       details: { displayName: group.displayName, userIds },
     });
     if (group.adminRole) await this.recomputeRoles(tx, workspaceId, userIds, actor);
+  }
+
+  /** The group changed through its members: its version (SCIM ETag) moves. */
+  private async touch(
+    tx: EntityManager,
+    workspaceId: string,
+    group: { id: string },
+    changed: string[],
+  ): Promise<void> {
+    if (changed.length > 0) await this.groups.update(tx, workspaceId, { groupIds: [group.id] }, {});
   }
 
   private translateWriteError(error: unknown, displayName: string): unknown {

@@ -12,10 +12,11 @@ import { AuditService } from './audit.service.js';
 import { inviteMail } from './invite-mail.js';
 import { normalizeEmail } from './email.js';
 import { Invite } from './entities/invite.entity.js';
-import { MemberRole, Membership } from './entities/membership.entity.js';
-import { User } from './entities/user.entity.js';
+import type { MemberRole } from './entities/membership.entity.js';
 import { Workspace } from './entities/workspace.entity.js';
 import { MemberService, MemberView } from './member.service.js';
+import { MembershipRepository } from './repositories/membership.repository.js';
+import { type AccountRecord, UserRepository } from './repositories/user.repository.js';
 import { lockWorkspace } from './workspace-lock.js';
 import { scimOnlyProvisioningError, WorkspaceException } from './workspace.errors.js';
 
@@ -111,6 +112,8 @@ export class InviteService {
     private readonly members: MemberService,
     private readonly mail: MailOutboxService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly memberships: MembershipRepository,
+    private readonly users: UserRepository,
   ) {}
 
   /** Invites `email`; a pending (or expired, unaccepted) invite of the same email is replaced. */
@@ -125,13 +128,7 @@ export class InviteService {
       const workspace = await lockWorkspace(tx, workspaceId);
       if (workspace.scimOnlyProvisioning) throw scimOnlyProvisioningError();
 
-      const membership = await tx
-        .getRepository(Membership)
-        .createQueryBuilder('m')
-        .innerJoin('m.user', 'u')
-        .where('m.workspace_id = :workspaceId', { workspaceId })
-        .andWhere('u.email = :email', { email })
-        .getOne();
+      const membership = await this.memberships.findByEmail(tx, workspaceId, email);
       if (membership?.status === 'active') {
         throw new WorkspaceException(
           'ALREADY_A_MEMBER',
@@ -273,14 +270,12 @@ export class InviteService {
         );
       }
 
-      const existing = await tx
-        .getRepository(User)
-        .createQueryBuilder('u')
-        .addSelect('u.passwordHash')
-        .where('u.email = :email', { email: invite.email })
-        .setLock('pessimistic_write')
-        .getOne();
-      if (existing) await this.assertAcceptedByAccount(tx, existing, context.signedInUserId);
+      const existing = await this.users.lockByEmail(tx, workspace.id, invite.email, {
+        withPasswordHash: true,
+      });
+      if (existing) {
+        await this.assertAcceptedByAccount(tx, workspace.id, existing, context.signedInUserId);
+      }
       // An invite never sets the password of an account that already exists (addInTransaction
       // refuses it when one is set): that would be a password reset by e-mail, which this is not.
       if (existing && !existing.passwordHash && input.password !== undefined) {
@@ -323,7 +318,8 @@ export class InviteService {
 
   private async assertAcceptedByAccount(
     tx: EntityManager,
-    account: User,
+    workspaceId: string,
+    account: AccountRecord,
     signedInUserId: string | null | undefined,
   ): Promise<void> {
     if (signedInUserId === account.id) return;
@@ -333,7 +329,7 @@ export class InviteService {
         'This invite is for another account than the one signed in here. Sign out, then sign in with the invited email to accept it.',
       );
     }
-    const belongsSomewhere = await tx.existsBy(Membership, { userId: account.id });
+    const belongsSomewhere = await this.users.belongsToAnyWorkspace(tx, workspaceId, account.id);
     if (belongsSomewhere) {
       throw new WorkspaceException(
         'INVITE_SIGN_IN_REQUIRED',

@@ -6,36 +6,27 @@ import type { AuditActor } from '../common/actor.js';
 import { isUuid } from '../common/ids.js';
 import { Page } from '../common/paging.js';
 import { PasswordHasher } from '../common/password-hasher.js';
-import { escapeLike } from '../common/sql.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { AuditService } from './audit.service.js';
 import { normalizeEmail } from './email.js';
-import {
-  MemberRole,
-  MemberSource,
-  MemberStatus,
-  Membership,
-} from './entities/membership.entity.js';
-import { User } from './entities/user.entity.js';
+import type { MemberRole, MemberSource, MemberStatus } from './entities/membership.entity.js';
 import type { Workspace } from './entities/workspace.entity.js';
 import { memberRemovals, type MemberRemovalView } from './member-removal.repository.js';
 import { AccountOwnershipService } from './ownership/account-ownership.service.js';
+import { GroupMemberRepository } from './repositories/group-member.repository.js';
+import { GroupRepository } from './repositories/group.repository.js';
+import {
+  type MemberFilter,
+  type MembershipRecord,
+  MembershipRepository,
+  type MemberView,
+  ROLE_GRANTED_BY_IDP,
+} from './repositories/membership.repository.js';
+import { type AccountChanges, UserRepository } from './repositories/user.repository.js';
 import { lockWorkspace } from './workspace-lock.js';
 import { scimOnlyProvisioningError, WorkspaceException } from './workspace.errors.js';
 
-/** A membership with its person, as the admin API shows it. */
-export interface MemberView {
-  userId: string;
-  email: string;
-  fullName: string | null;
-  role: MemberRole;
-  status: MemberStatus;
-  source: MemberSource;
-  scimManaged: boolean;
-  createdAt: Date;
-  updatedAt: Date;
-  deactivatedAt: Date | null;
-}
+export type { MemberFilter, MemberView };
 
 export interface AddMemberInput {
   email: string;
@@ -46,23 +37,18 @@ export interface AddMemberInput {
   actor: AuditActor;
 }
 
-export interface MemberFilter {
-  status?: MemberStatus;
-  role?: MemberRole;
-  email?: string;
-}
-
 export interface UpdateMemberInput {
   role?: MemberRole;
   status?: MemberStatus;
   fullName?: string | null;
 }
 
-export function toMemberView(m: Membership): MemberView {
+/** What the admin API shows of a membership (a record carries SCIM's part too). */
+export function toMemberView(m: MemberView): MemberView {
   return {
     userId: m.userId,
-    email: m.user.email,
-    fullName: m.user.fullName,
+    email: m.email,
+    fullName: m.fullName,
     role: m.role,
     status: m.status,
     source: m.source,
@@ -70,65 +56,6 @@ export function toMemberView(m: Membership): MemberView {
     createdAt: m.createdAt,
     updatedAt: m.updatedAt,
     deactivatedAt: m.deactivatedAt,
-  };
-}
-
-interface MemberRow {
-  user_id: string;
-  email: string;
-  full_name: string | null;
-  role: MemberRole;
-  status: MemberStatus;
-  source: MemberSource;
-  scim_managed: boolean;
-  created_at: Date;
-  updated_at: Date;
-  deactivated_at: Date | null;
-}
-
-/** The SQL of a member list page and of its total (exported for the query-plan tests). */
-export function memberPageQuery(
-  workspaceId: string,
-  filter: MemberFilter,
-  page: { limit: number; offset: number },
-) {
-  const conditions = ['m.workspace_id = $1'];
-  const values: unknown[] = [workspaceId];
-  const add = (sql: string, value: unknown) => {
-    values.push(value);
-    conditions.push(sql.replace('?', `$${values.length}`));
-  };
-  if (filter.status) add('m.status = ?', filter.status);
-  if (filter.role) add('m.role = ?', filter.role);
-  if (filter.email) {
-    add(`m.email LIKE ? ESCAPE '\\'`, `%${escapeLike(normalizeEmail(filter.email))}%`);
-  }
-  const where = conditions.join(' AND ');
-  return {
-    pageSql: `SELECT m.user_id, m.email, u.full_name, m.role, m.status, m.source, m.scim_managed,
-                     m.created_at, m.updated_at, m.deactivated_at
-                FROM memberships m JOIN users u ON u.id = m.user_id
-               WHERE ${where}
-               ORDER BY m.email, m.user_id
-               LIMIT $${values.length + 1} OFFSET $${values.length + 2}`,
-    pageValues: [...values, page.limit, page.offset],
-    countSql: `SELECT count(*)::int AS total FROM memberships m WHERE ${where}`,
-    values,
-  };
-}
-
-function memberViewOfRow(row: MemberRow): MemberView {
-  return {
-    userId: row.user_id,
-    email: row.email,
-    fullName: row.full_name,
-    role: row.role,
-    status: row.status,
-    source: row.source,
-    scimManaged: row.scim_managed,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    deactivatedAt: row.deactivated_at,
   };
 }
 
@@ -151,7 +78,7 @@ export const userNameTaken = (email: string) =>
     `${email} is already the userName the identity provider gave another member of this workspace.`,
   );
 
-function snapshot(m: Pick<Membership, 'role' | 'status'>) {
+function snapshot(m: Pick<MemberView, 'role' | 'status'>) {
   return { role: m.role, status: m.status };
 }
 
@@ -163,6 +90,10 @@ export class MemberService {
     private readonly sessions: SessionService,
     private readonly passwords: PasswordHasher,
     private readonly ownership: AccountOwnershipService,
+    private readonly memberships: MembershipRepository,
+    private readonly users: UserRepository,
+    private readonly groups: GroupRepository,
+    private readonly groupMembers: GroupMemberRepository,
   ) {}
 
   /**
@@ -175,12 +106,7 @@ export class MemberService {
     filter: MemberFilter,
     page: { limit: number; offset: number },
   ): Promise<Page<MemberView>> {
-    const query = memberPageQuery(workspaceId, filter, page);
-    const [rows, [count]] = await Promise.all([
-      this.dataSource.query<MemberRow[]>(query.pageSql, query.pageValues),
-      this.dataSource.query<{ total: number }[]>(query.countSql, query.values),
-    ]);
-    return { items: rows.map(memberViewOfRow), total: count?.total ?? 0, ...page };
+    return this.memberships.page(this.dataSource.manager, workspaceId, filter, page);
   }
 
   async get(workspaceId: string, userId: string, tx?: EntityManager): Promise<MemberView> {
@@ -210,10 +136,7 @@ export class MemberService {
     input: AddMemberInput,
   ): Promise<MemberView> {
     const user = await this.findOrCreateUser(tx, workspace.id, input);
-    const existing = await tx.findOneBy(Membership, {
-      workspaceId: workspace.id,
-      userId: user.id,
-    });
+    const existing = await this.memberships.find(tx, workspace.id, user.id);
     if (existing) {
       throw new WorkspaceException(
         existing.status === 'active' ? 'ALREADY_A_MEMBER' : 'MEMBER_DEACTIVATED',
@@ -224,11 +147,9 @@ export class MemberService {
       );
     }
     try {
-      await tx.insert(Membership, {
-        workspaceId: workspace.id,
+      await this.memberships.insert(tx, workspace.id, {
         userId: user.id,
         role: input.role,
-        status: 'active',
         source: input.source,
         scimManaged: input.source === 'scim',
       });
@@ -257,15 +178,11 @@ export class MemberService {
     tx: EntityManager,
     workspaceId: string,
     input: { email: string; fullName?: string; password?: string },
-  ): Promise<User> {
+  ): Promise<{ id: string; email: string }> {
     const email = normalizeEmail(input.email);
-    const existing = await tx
-      .getRepository(User)
-      .createQueryBuilder('u')
-      .addSelect('u.passwordHash')
-      .where('u.email = :email', { email })
-      .setLock('pessimistic_write')
-      .getOne();
+    const existing = await this.users.lockByEmail(tx, workspaceId, email, {
+      withPasswordHash: true,
+    });
     if (existing) {
       if (input.password !== undefined && existing.passwordHash) {
         throw new WorkspaceException(
@@ -273,30 +190,28 @@ export class MemberService {
           `${email} already has a Gatehouse account with a password; leave "password" out to add them.`,
         );
       }
-      const changes: Partial<User> = {};
-      if (input.password !== undefined)
+      const changes: AccountChanges = {};
+      if (input.password !== undefined) {
         changes.passwordHash = await this.passwords.hash(input.password);
+      }
       if (input.fullName && !existing.fullName) changes.fullName = input.fullName;
-      if (Object.keys(changes).length > 0) await tx.update(User, { id: existing.id }, changes);
+      if (Object.keys(changes).length > 0) {
+        await this.users.update(tx, workspaceId, { userIds: [existing.id] }, changes);
+      }
       return existing;
     }
     const passwordHash =
       input.password !== undefined ? await this.passwords.hash(input.password) : null;
-    try {
-      return await tx.save(
-        tx.create(User, {
-          email,
-          fullName: input.fullName ?? null,
-          passwordHash,
-          createdByWorkspaceId: workspaceId,
-        }),
-      );
-    } catch (error) {
-      if (isUniqueViolation(error, 'users_email_key')) {
-        throw new WorkspaceException('EMAIL_TAKEN', `${email} was just added by another request.`);
-      }
-      throw error;
+    const id = await this.users.insert(tx, workspaceId, {
+      email,
+      fullName: input.fullName ?? null,
+      passwordHash,
+      scimLinked: false,
+    });
+    if (id === null) {
+      throw new WorkspaceException('EMAIL_TAKEN', `${email} was just added by another request.`);
     }
+    return { id, email };
   }
 
   async update(
@@ -308,7 +223,7 @@ export class MemberService {
     return this.dataSource.transaction(async (tx) => {
       await lockWorkspace(tx, workspaceId);
       const membership = await this.findMembership(tx, workspaceId, userId);
-      const before = { ...snapshot(membership), fullName: membership.user.fullName };
+      const before = { ...snapshot(membership), fullName: membership.fullName };
       if (input.role !== undefined && input.role !== membership.role && membership.scimManaged) {
         throw new WorkspaceException(
           'SCIM_MANAGED',
@@ -323,24 +238,32 @@ export class MemberService {
         (role !== 'admin' || status !== 'active');
       if (losesAdmin) await this.assertAnotherActiveAdmin(tx, workspaceId, userId);
 
-      if (input.fullName !== undefined && input.fullName !== membership.user.fullName) {
+      if (input.fullName !== undefined && input.fullName !== membership.fullName) {
         // The name is the account's, seen by every workspace the person belongs to.
         if (actor.type !== 'internal') {
-          this.ownership.assertMayEdit(workspaceId, await this.ownership.facts(tx, userId));
+          this.ownership.assertMayEdit(
+            workspaceId,
+            await this.ownership.facts(tx, workspaceId, userId),
+          );
         }
-        await tx.update(User, { id: userId }, { fullName: input.fullName });
+        await this.users.update(
+          tx,
+          workspaceId,
+          { userIds: [userId] },
+          { fullName: input.fullName },
+        );
         await this.ownership.recordAccountChange(
           tx,
           userId,
           { workspaceId, actor },
-          { before: { fullName: membership.user.fullName }, after: { fullName: input.fullName } },
+          { before: { fullName: membership.fullName }, after: { fullName: input.fullName } },
         );
       }
       if (status !== membership.status) {
         await this.setStatus(tx, workspaceId, userId, status, actor);
       }
       if (role !== membership.role) {
-        await tx.update(Membership, { workspaceId, userId }, { role });
+        await this.memberships.update(tx, workspaceId, { userIds: [userId] }, { role });
       }
       const after = await this.get(workspaceId, userId, tx);
       await this.audit.record(tx, workspaceId, actor, {
@@ -366,24 +289,13 @@ export class MemberService {
     actor: AuditActor,
   ): Promise<void> {
     if (status === 'deactivated') {
-      await tx.update(
-        Membership,
-        { workspaceId, userId },
-        { status, deactivatedAt: () => 'now()' },
-      );
-      // The groups they leave change too (their SCIM version and lastModified with them).
-      await tx.query(
-        `WITH left_groups AS (
-           DELETE FROM group_members WHERE workspace_id = $1 AND user_id = $2 RETURNING group_id)
-         UPDATE groups SET updated_at = now()
-          WHERE workspace_id = $1 AND id IN (SELECT group_id FROM left_groups)`,
-        [workspaceId, userId],
-      );
+      await this.leaveAllGroups(tx, workspaceId, userId);
       // Out of every group, a SCIM-managed member keeps only the admin role the IdP grants them.
-      await tx.query(
-        `UPDATE memberships SET role = CASE WHEN scim_admin THEN 'admin' ELSE 'member' END
-          WHERE workspace_id = $1 AND user_id = $2 AND scim_managed`,
-        [workspaceId, userId],
+      await this.memberships.update(
+        tx,
+        workspaceId,
+        { userIds: [userId] },
+        { status, role: ROLE_GRANTED_BY_IDP },
       );
       const revoked = await this.sessions.revokeForMember(tx, workspaceId, userId, 'deactivated');
       await this.audit.record(tx, workspaceId, actor, {
@@ -393,13 +305,19 @@ export class MemberService {
         details: { sessionsRevoked: revoked },
       });
     } else {
-      await tx.update(Membership, { workspaceId, userId }, { status, deactivatedAt: null });
+      await this.memberships.update(tx, workspaceId, { userIds: [userId] }, { status });
       await this.audit.record(tx, workspaceId, actor, {
         action: 'member.reactivated',
         targetType: 'user',
         targetId: userId,
       });
     }
+  }
+
+  /** Takes the member out of every group; each group they left changes (its version moves). */
+  private async leaveAllGroups(tx: EntityManager, workspaceId: string, userId: string) {
+    const left = await this.groupMembers.removeFromAllGroups(tx, workspaceId, userId);
+    await this.groups.update(tx, workspaceId, { groupIds: left }, {});
   }
 
   /** Removes the membership entirely: its group memberships and sessions go with it. */
@@ -410,20 +328,33 @@ export class MemberService {
       if (membership.role === 'admin' && membership.status === 'active') {
         await this.assertAnotherActiveAdmin(tx, workspaceId, userId);
       }
-      await tx.delete(Membership, { workspaceId, userId });
       // Removed by hand: just-in-time sign-in must not bring them back (see wasRemoved).
-      await memberRemovals.record(tx, workspaceId, userId, actor);
-      // No longer here, no longer provisioned from here: another workspace's SCIM may take them.
-      await tx.query(
-        `UPDATE users SET scim_workspace_id = NULL WHERE id = $1 AND scim_workspace_id = $2`,
-        [userId, workspaceId],
-      );
-      await this.audit.record(tx, workspaceId, actor, {
-        action: 'member.removed',
-        targetType: 'user',
-        targetId: userId,
-        before: { email: membership.user.email, ...snapshot(membership) },
-      });
+      await this.removeInTransaction(tx, workspaceId, membership, actor, { recordRemoval: true });
+    });
+  }
+
+  /**
+   * The membership goes, with its group memberships (those groups change) and sessions; the
+   * person stays, no longer provisioned from here, so another workspace's SCIM may take them.
+   * `recordRemoval`: removed by hand, which just-in-time sign-in respects.
+   */
+  async removeInTransaction(
+    tx: EntityManager,
+    workspaceId: string,
+    membership: MembershipRecord,
+    actor: AuditActor,
+    options: { recordRemoval: boolean },
+  ): Promise<void> {
+    const userId = membership.userId;
+    await this.leaveAllGroups(tx, workspaceId, userId);
+    await this.memberships.remove(tx, workspaceId, userId);
+    if (options.recordRemoval) await memberRemovals.record(tx, workspaceId, userId, actor);
+    await this.users.update(tx, workspaceId, { userIds: [userId] }, { scimLink: 'none' });
+    await this.audit.record(tx, workspaceId, actor, {
+      action: 'member.removed',
+      targetType: 'user',
+      targetId: userId,
+      before: { email: membership.email, ...snapshot(membership) },
     });
   }
 
@@ -506,9 +437,13 @@ export class MemberService {
   }
 
   /** The membership with its person; 404 for ids of other workspaces or malformed ids. */
-  async findMembership(tx: EntityManager, workspaceId: string, userId: string) {
+  async findMembership(
+    tx: EntityManager,
+    workspaceId: string,
+    userId: string,
+  ): Promise<MembershipRecord> {
     const membership = isUuid(userId)
-      ? await tx.findOne(Membership, { where: { workspaceId, userId }, relations: { user: true } })
+      ? await this.memberships.find(tx, workspaceId, userId.toLowerCase())
       : null;
     if (!membership) {
       throw new WorkspaceException('MEMBER_NOT_FOUND', 'No such member in this workspace.');
@@ -517,13 +452,7 @@ export class MemberService {
   }
 
   private async assertAnotherActiveAdmin(tx: EntityManager, workspaceId: string, userId: string) {
-    const others = await tx
-      .getRepository(Membership)
-      .createQueryBuilder('m')
-      .where('m.workspace_id = :workspaceId', { workspaceId })
-      .andWhere(`m.role = 'admin' AND m.status = 'active' AND m.user_id <> :userId`, { userId })
-      .getCount();
-    if (others === 0) {
+    if (!(await this.memberships.hasOtherActiveAdmin(tx, workspaceId, userId))) {
       throw new WorkspaceException(
         'LAST_ADMIN',
         'A workspace must keep at least one active admin: promote another member first.',

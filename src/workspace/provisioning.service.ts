@@ -5,12 +5,17 @@ import type { AuditActor } from '../common/actor.js';
 import { isDeadlock, isUniqueViolation } from '../database/database-errors.js';
 import { AuditService } from './audit.service.js';
 import { normalizeEmail } from './email.js';
-import { Group } from './entities/group.entity.js';
-import { Membership } from './entities/membership.entity.js';
-import { User } from './entities/user.entity.js';
 import { MemberService, USER_NAME_KEY } from './member.service.js';
 import type { AccountFacts } from './ownership/account-authority.js';
 import { AccountOwnershipService } from './ownership/account-ownership.service.js';
+import { GroupMemberRepository } from './repositories/group-member.repository.js';
+import { GroupRepository, type GroupRecord } from './repositories/group.repository.js';
+import {
+  MembershipRepository,
+  ROLE_GRANTED_BY_IDP,
+  type ScimMemberFields,
+} from './repositories/membership.repository.js';
+import { type AccountChanges, UserRepository } from './repositories/user.repository.js';
 import { lockWorkspace } from './workspace-lock.js';
 import { WorkspaceException } from './workspace.errors.js';
 
@@ -33,6 +38,9 @@ export interface ProvisionedGroup {
   adminRole: boolean;
 }
 
+/** How a group's members change in one request: a whole new list, or additions and removals. */
+export type GroupMembersChange = { replaceWith: string[] } | { add: string[]; remove: string[] };
+
 /**
  * The admin role a pushed group ends up with. One an admin set in Gatehouse stays: Okta's group
  * push cannot carry it, so its PUTs and PATCHes (without the Gatehouse extension) say nothing
@@ -42,11 +50,23 @@ function adminRoleAfterPush(current: { adminRoleByAdmin: boolean }, pushed: bool
   return current.adminRoleByAdmin || pushed;
 }
 
-/** Another member of the workspace showing this userName ($1 workspace, $2 userName, $3 except). */
-export const USER_NAME_TAKEN_SQL = `SELECT user_id FROM memberships
-  WHERE workspace_id = $1 AND user_name_key = lower($2::text)
-    AND ($3::uuid IS NULL OR user_id <> $3::uuid)
-  LIMIT 1`;
+function scimFieldsOf(profile: ProvisionedProfile): ScimMemberFields {
+  return {
+    userName: profile.userName,
+    externalId: profile.externalId,
+    data: profile.data,
+    admin: profile.admin,
+  };
+}
+
+const userNameTaken = (userName: string) =>
+  new WorkspaceException(
+    'SCIM_USER_NAME_TAKEN',
+    `The userName "${userName}" is already used by another member of this workspace.`,
+  );
+
+const groupNotFound = () =>
+  new WorkspaceException('GROUP_NOT_FOUND', 'No such group in this workspace.');
 
 /**
  * Thrown inside a transaction that runs without the workspace lock when the change turns out
@@ -67,13 +87,6 @@ export interface ProvisionOptions {
 }
 
 /**
- * A group's new updated_at, which its SCIM ETag (milliseconds) is made of: strictly later than
- * the last one, so every write changes the ETag even when two writes, serialised by the
- * workspace lock, started within the same millisecond (now() is the transaction's start).
- */
-const BUMP_GROUP_UPDATED_AT = `greatest(clock_timestamp(), updated_at + interval '1 millisecond')`;
-
-/**
  * Provisioning by an identity provider (SCIM), inside the caller's transaction so a SCIM
  * request applies all or nothing. The IdP is the source of truth: deactivation and demotion
  * always apply, even to the last admin; the workspace then shows that it has none.
@@ -85,6 +98,10 @@ export class ProvisioningService {
     private readonly members: MemberService,
     private readonly audit: AuditService,
     private readonly ownership: AccountOwnershipService,
+    private readonly memberships: MembershipRepository,
+    private readonly users: UserRepository,
+    private readonly groups: GroupRepository,
+    private readonly groupMembers: GroupMemberRepository,
   ) {}
 
   /** Transactions running without the workspace lock (see provision). */
@@ -129,7 +146,7 @@ export class ProvisioningService {
     }
     return this.dataSource.transaction(async (tx) => {
       await lockWorkspace(tx, workspaceId);
-      const adminsBefore = await this.countActiveAdmins(tx, workspaceId);
+      const adminsBefore = await this.memberships.countActiveAdmins(tx, workspaceId);
       const result = await work(tx);
       await this.noteAdminGap(tx, workspaceId, adminsBefore, actor);
       return result;
@@ -141,16 +158,6 @@ export class ProvisioningService {
     if (this.unlocked.has(tx)) throw new WorkspaceLockNeeded();
   }
 
-  /** Served by memberships_active_admins_idx: O(admins), not O(members). */
-  async countActiveAdmins(tx: EntityManager, workspaceId: string): Promise<number> {
-    const [row] = await tx.query<{ admins: number }[]>(
-      `SELECT count(*)::int AS admins FROM memberships
-        WHERE workspace_id = $1 AND role = 'admin' AND status = 'active'`,
-      [workspaceId],
-    );
-    return row?.admins ?? 0;
-  }
-
   /** Records it when a change left the workspace without an active admin. */
   private async noteAdminGap(
     tx: EntityManager,
@@ -158,7 +165,7 @@ export class ProvisioningService {
     adminsBefore: number,
     actor: AuditActor,
   ): Promise<void> {
-    if (adminsBefore > 0 && (await this.countActiveAdmins(tx, workspaceId)) === 0) {
+    if (adminsBefore > 0 && (await this.memberships.countActiveAdmins(tx, workspaceId)) === 0) {
       await this.audit.record(tx, workspaceId, actor, {
         action: 'workspace.no_active_admin',
         targetType: 'workspace',
@@ -172,6 +179,10 @@ export class ProvisioningService {
    * Creates the member, or links the person who already has this email: an existing membership
    * becomes SCIM-managed. Refused when the userName is taken in the workspace or the person is
    * SCIM-linked to another workspace. Returns the user id.
+   *
+   * A new person (the usual case of an initial sync) costs four statements: the account is
+   * created unless the email is taken, the membership's insert is the userName check (its unique
+   * index), then the email's domain check and the audit record.
    */
   async createMember(
     tx: EntityManager,
@@ -180,48 +191,53 @@ export class ProvisioningService {
     actor: AuditActor,
   ): Promise<string> {
     const email = normalizeEmail(profile.email);
-    let user = await tx
-      .getRepository(User)
-      .createQueryBuilder('u')
-      .where('u.email = :email', { email })
-      .setLock('pessimistic_write')
-      .getOne();
-    // The person being linked may hold this userName already (their email, unmanaged).
-    await this.assertUserNameFree(tx, workspaceId, profile.userName, user?.id ?? null);
-    let nameBefore: string | null = null;
-    const existingAccount = user !== null;
-    if (user) {
-      await this.claimScimLink(tx, workspaceId, await this.ownership.facts(tx, user.id), actor);
-      nameBefore = user.fullName;
-    } else {
-      await this.ownership.assertMayAssignEmail(tx, workspaceId, email);
-      try {
-        user = await tx.save(
-          tx.create(User, {
-            email,
-            fullName: profile.fullName,
-            passwordHash: null,
-            createdByWorkspaceId: workspaceId,
-            scimWorkspaceId: workspaceId,
-          }),
-        );
-      } catch (error) {
-        // Another request created this person at the same instant.
-        if (isUniqueViolation(error, 'users_email_key')) {
-          this.needWorkspaceLock(tx);
-          throw new WorkspaceException(
-            'EMAIL_TAKEN',
-            `${email} was just added by another request.`,
-          );
-        }
-        throw error;
-      }
+    const userId = await this.users.insert(tx, workspaceId, {
+      email,
+      fullName: profile.fullName,
+      passwordHash: null,
+      scimLinked: true,
+    });
+    if (userId === null) return this.linkAccount(tx, workspaceId, email, profile, actor);
+    // Created just now: no membership, removal or group yet, so no link, role recompute or
+    // removal to clear (unless the IdP grants the admin role).
+    await this.insertMembership(tx, workspaceId, userId, profile);
+    await this.ownership.assertMayAssignEmail(tx, workspaceId, email);
+    await this.audit.record(tx, workspaceId, actor, {
+      action: 'member.added',
+      targetType: 'user',
+      targetId: userId,
+      after: { email, userName: profile.userName, active: profile.active, admin: profile.admin },
+    });
+    if (!profile.active) {
+      await this.members.setStatus(tx, workspaceId, userId, 'deactivated', actor);
     }
-    // A person created just now has no membership, removal or group yet: what follows for an
-    // existing account (the link, the role recompute, the removal) is skipped for them.
-    const existing = existingAccount
-      ? await tx.findOneBy(Membership, { workspaceId, userId: user.id })
-      : null;
+    if (profile.admin) await this.recomputeRoles(tx, workspaceId, [userId], actor);
+    return userId;
+  }
+
+  /** createMember for an email that has an account: it becomes (or stays) a member here. */
+  private async linkAccount(
+    tx: EntityManager,
+    workspaceId: string,
+    email: string,
+    profile: ProvisionedProfile,
+    actor: AuditActor,
+  ): Promise<string> {
+    const user = await this.users.lockByEmail(tx, workspaceId, email);
+    if (!user) {
+      // Created and gone again by concurrent requests.
+      this.needWorkspaceLock(tx);
+      throw new WorkspaceException('EMAIL_TAKEN', `${email} was just added by another request.`);
+    }
+    // The person being linked may hold this userName already (their email, unmanaged).
+    await this.assertUserNameFree(tx, workspaceId, profile.userName, user.id);
+    await this.claimScimLink(
+      tx,
+      workspaceId,
+      await this.ownership.facts(tx, workspaceId, user.id),
+      actor,
+    );
+    const existing = await this.memberships.find(tx, workspaceId, user.id);
     // Linking an existing member may deactivate or demote them.
     if (existing) this.needWorkspaceLock(tx);
     if (existing?.scimManaged && existing.scimUserName) {
@@ -231,39 +247,32 @@ export class ProvisioningService {
       );
     }
     // Linked, the account is this workspace's to name (its IdP manages the person from now on).
-    if (existingAccount) {
-      await tx.update(
-        User,
-        { id: user.id },
-        { scimWorkspaceId: workspaceId, ...(profile.fullName && { fullName: profile.fullName }) },
+    const renamed = profile.fullName !== null && profile.fullName !== user.fullName;
+    if (user.scimWorkspaceId !== workspaceId || renamed) {
+      await this.users.update(
+        tx,
+        workspaceId,
+        { userIds: [user.id] },
+        { scimLink: 'here', ...(renamed && { fullName: profile.fullName }) },
       );
     }
-    if (existingAccount && profile.fullName && profile.fullName !== nameBefore) {
+    if (renamed) {
       await this.ownership.recordAccountChange(
         tx,
         user.id,
         { workspaceId, actor },
-        { before: { fullName: nameBefore }, after: { fullName: profile.fullName } },
+        { before: { fullName: user.fullName }, after: { fullName: profile.fullName } },
       );
     }
-    const scimFields = {
-      scimManaged: true,
-      scimUserName: profile.userName,
-      scimExternalId: profile.externalId,
-      scimData: profile.data,
-      scimAdmin: profile.admin,
-    };
     if (existing) {
-      await tx.update(Membership, { workspaceId, userId: user.id }, scimFields);
-    } else {
-      await tx.insert(Membership, {
+      await this.memberships.update(
+        tx,
         workspaceId,
-        userId: user.id,
-        role: 'member',
-        status: 'active',
-        source: 'scim',
-        ...scimFields,
-      });
+        { userIds: [user.id] },
+        { scimManaged: true, scim: scimFieldsOf(profile) },
+      );
+    } else {
+      await this.insertMembership(tx, workspaceId, user.id, profile);
     }
     await this.audit.record(tx, workspaceId, actor, {
       action: existing ? 'member.linked' : 'member.added',
@@ -271,19 +280,35 @@ export class ProvisioningService {
       targetId: user.id,
       after: { email, userName: profile.userName, active: profile.active, admin: profile.admin },
     });
-    const currentStatus = existing?.status ?? 'active';
     const wanted = profile.active ? 'active' : 'deactivated';
-    if (currentStatus !== wanted) {
+    if ((existing?.status ?? 'active') !== wanted) {
       await this.members.setStatus(tx, workspaceId, user.id, wanted, actor);
     }
-    if (existingAccount || profile.admin) {
-      await this.recomputeRoles(tx, workspaceId, [user.id], actor);
-    }
+    await this.recomputeRoles(tx, workspaceId, [user.id], actor);
     // The IdP assigned them explicitly: a removal by hand no longer holds just-in-time sign-in.
-    if (existingAccount) {
-      await this.members.clearRemoval(tx, workspaceId, user.id, actor, 'scim_provisioned');
-    }
+    await this.members.clearRemoval(tx, workspaceId, user.id, actor, 'scim_provisioned');
     return user.id;
+  }
+
+  /** A SCIM-managed membership; its unique index refuses a userName another member shows. */
+  private async insertMembership(
+    tx: EntityManager,
+    workspaceId: string,
+    userId: string,
+    profile: ProvisionedProfile,
+  ): Promise<void> {
+    try {
+      await this.memberships.insert(tx, workspaceId, {
+        userId,
+        role: 'member',
+        source: 'scim',
+        scimManaged: true,
+        scim: scimFieldsOf(profile),
+      });
+    } catch (error) {
+      if (isUniqueViolation(error, USER_NAME_KEY)) throw userNameTaken(profile.userName);
+      throw error;
+    }
   }
 
   /** Applies a whole profile (PUT, or PATCH after the patch engine ran) to a member. */
@@ -295,56 +320,36 @@ export class ProvisioningService {
     actor: AuditActor,
   ): Promise<void> {
     const membership = await this.members.findMembership(tx, workspaceId, userId);
-    const facts = await this.ownership.facts(tx, userId);
+    const facts = await this.ownership.facts(tx, workspaceId, userId);
     // A hand-made member becomes SCIM-managed by this write: the same rule as a POST that links.
     if (!membership.scimManaged) await this.claimScimLink(tx, workspaceId, facts, actor);
     await this.assertUserNameFree(tx, workspaceId, profile.userName, userId);
     const email = normalizeEmail(profile.email);
-    const emailChanges = email !== membership.user.email;
-    const nameChanges = profile.fullName !== null && profile.fullName !== membership.user.fullName;
+    const emailChanges = email !== membership.email;
+    const nameChanges = profile.fullName !== null && profile.fullName !== membership.fullName;
     if (emailChanges || nameChanges) {
       this.ownership.assertMayEdit(workspaceId, { ...facts, scimWorkspaceId: workspaceId });
     }
     if (emailChanges) await this.ownership.assertMayAssignEmail(tx, workspaceId, email);
     const before = {
-      email: membership.user.email,
+      email: membership.email,
       userName: membership.scimUserName,
-      fullName: membership.user.fullName,
+      fullName: membership.fullName,
       active: membership.status === 'active',
       admin: membership.scimAdmin,
     };
-    const userChanges: Partial<User> = { scimWorkspaceId: workspaceId };
-    if (emailChanges) userChanges.email = email;
-    if (nameChanges) userChanges.fullName = profile.fullName;
-    try {
-      await tx.update(User, { id: userId }, { ...userChanges, updatedAt: () => 'now()' });
-    } catch (error) {
-      if (isUniqueViolation(error, 'users_email_key')) {
-        throw new WorkspaceException(
-          'EMAIL_TAKEN',
-          `Another person already has the email ${email}.`,
-        );
-      }
-      // The email is the userName of their membership elsewhere, where an IdP gave it to someone.
-      if (isUniqueViolation(error, USER_NAME_KEY)) {
-        throw new WorkspaceException(
-          'EMAIL_TAKEN',
-          `${email} is already the userName of another member in a workspace this person belongs to.`,
-        );
-      }
-      throw error;
+    const accountChanges: AccountChanges = {};
+    if (facts.scimWorkspaceId !== workspaceId) accountChanges.scimLink = 'here';
+    if (emailChanges) accountChanges.email = email;
+    if (nameChanges) accountChanges.fullName = profile.fullName;
+    if (Object.keys(accountChanges).length > 0) {
+      await this.updateAccount(tx, workspaceId, userId, accountChanges, email);
     }
-    await tx.update(
-      Membership,
-      { workspaceId, userId },
-      {
-        scimManaged: true,
-        scimUserName: profile.userName,
-        scimExternalId: profile.externalId,
-        scimData: profile.data,
-        scimAdmin: profile.admin,
-        updatedAt: () => 'now()',
-      },
+    await this.memberships.update(
+      tx,
+      workspaceId,
+      { userIds: [userId] },
+      { scimManaged: true, scim: scimFieldsOf(profile) },
     );
     const wanted = profile.active ? 'active' : 'deactivated';
     if (membership.status !== wanted) {
@@ -380,6 +385,33 @@ export class ProvisioningService {
     }
   }
 
+  private async updateAccount(
+    tx: EntityManager,
+    workspaceId: string,
+    userId: string,
+    changes: AccountChanges,
+    email: string,
+  ): Promise<void> {
+    try {
+      await this.users.update(tx, workspaceId, { userIds: [userId] }, changes);
+    } catch (error) {
+      if (isUniqueViolation(error, 'users_email_key')) {
+        throw new WorkspaceException(
+          'EMAIL_TAKEN',
+          `Another person already has the email ${email}.`,
+        );
+      }
+      // The email is the userName of their membership elsewhere, where an IdP gave it to someone.
+      if (isUniqueViolation(error, USER_NAME_KEY)) {
+        throw new WorkspaceException(
+          'EMAIL_TAKEN',
+          `${email} is already the userName of another member in a workspace this person belongs to.`,
+        );
+      }
+      throw error;
+    }
+  }
+
   /**
    * This workspace's IdP is about to manage an existing account: refused without authority over
    * it (docs/security.md), and while another workspace's IdP manages the person (one SCIM link per
@@ -400,10 +432,11 @@ export class ProvisioningService {
           `${facts.email} is already provisioned by SCIM in another workspace; a person can be SCIM-linked to one workspace only.`,
         );
       }
-      await tx.query(
-        `UPDATE memberships SET scim_managed = false, updated_at = now()
-          WHERE workspace_id = $1 AND user_id = $2`,
-        [linkedTo, facts.userId],
+      await this.memberships.update(
+        tx,
+        linkedTo,
+        { userIds: [facts.userId] },
+        { scimManaged: false },
       );
       await this.audit.record(tx, linkedTo, actor, {
         action: 'member.scim_link_moved',
@@ -422,70 +455,40 @@ export class ProvisioningService {
   /** DELETE: the membership goes, with its groups and sessions; the person stays. */
   async removeMember(tx: EntityManager, workspaceId: string, userId: string, actor: AuditActor) {
     const membership = await this.members.findMembership(tx, workspaceId, userId);
-    // Their group memberships go with the membership (cascade): those groups change too.
-    await tx.query(
-      `UPDATE groups SET updated_at = now()
-        WHERE workspace_id = $1
-          AND id IN (SELECT group_id FROM group_members WHERE workspace_id = $1 AND user_id = $2)`,
-      [workspaceId, userId],
-    );
-    await tx.delete(Membership, { workspaceId, userId });
-    await tx.query(
-      `UPDATE users SET scim_workspace_id = NULL WHERE id = $1 AND scim_workspace_id = $2`,
-      [userId, workspaceId],
-    );
-    await this.audit.record(tx, workspaceId, actor, {
-      action: 'member.removed',
-      targetType: 'user',
-      targetId: userId,
-      before: { email: membership.user.email, role: membership.role, status: membership.status },
+    await this.members.removeInTransaction(tx, workspaceId, membership, actor, {
+      recordRemoval: false,
     });
   }
 
   /**
    * The role of SCIM-managed members follows the IdP: admin when the IdP grants it or while they
-   * are in a group with the admin role. Set-based; `userIds` undefined = every member.
+   * are in a group with the admin role. Set-based.
    */
   async recomputeRoles(
     tx: EntityManager,
     workspaceId: string,
-    userIds: string[] | undefined,
+    userIds: readonly string[],
     actor: AuditActor,
   ): Promise<void> {
-    if (userIds !== undefined && userIds.length > 0) {
-      // Group changes run without the workspace lock: locking the members first makes a
-      // concurrent change of the same people wait, and the statement below (a new snapshot)
-      // see its groups, so two changes cannot each derive a role from the other's old state.
-      await tx.query(
-        `SELECT 1 FROM memberships WHERE workspace_id = $1 AND user_id = ANY($2::uuid[])
-          ORDER BY user_id FOR NO KEY UPDATE`,
-        [workspaceId, userIds],
-      );
-    }
-    const [rows]: [{ user_id: string; role: string }[], number] = await tx.query(
-      `WITH wanted AS (
-         SELECT m.user_id,
-                CASE WHEN m.scim_admin OR EXISTS (
-                       SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
-                        WHERE gm.workspace_id = m.workspace_id AND gm.user_id = m.user_id AND g.admin_role)
-                     THEN 'admin' ELSE 'member' END AS role
-           FROM memberships m
-          WHERE m.workspace_id = $1 AND m.scim_managed
-            AND ($2::uuid[] IS NULL OR m.user_id = ANY($2::uuid[])))
-       UPDATE memberships m SET role = wanted.role, updated_at = now()
-         FROM wanted
-        WHERE m.workspace_id = $1 AND m.user_id = wanted.user_id AND m.role <> wanted.role
-    RETURNING m.user_id, m.role`,
-      [workspaceId, userIds ?? null],
+    if (userIds.length === 0) return;
+    // Locking the members first makes a concurrent change of the same people wait, and the
+    // statement below (a new snapshot) see its groups, so two changes cannot each derive a role
+    // from the other's old state.
+    await this.memberships.lock(tx, workspaceId, userIds);
+    const rows = await this.memberships.update(
+      tx,
+      workspaceId,
+      { userIds },
+      { role: ROLE_GRANTED_BY_IDP },
     );
     if (rows.length === 0) return;
-    const promoted = rows.filter((r) => r.role === 'admin').map((r) => r.user_id);
-    const demoted = rows.filter((r) => r.role === 'member').map((r) => r.user_id);
+    const promoted = rows.filter((r) => r.role === 'admin').map((r) => r.userId);
+    const demoted = rows.filter((r) => r.role === 'member').map((r) => r.userId);
     if (demoted.length > 0) this.needWorkspaceLock(tx);
     await this.audit.record(tx, workspaceId, actor, {
       action: 'member.roles_changed',
       targetType: rows.length === 1 ? 'user' : 'workspace',
-      targetId: rows.length === 1 ? rows[0]!.user_id : workspaceId,
+      targetId: rows.length === 1 ? rows[0]!.userId : workspaceId,
       details: {
         promoted: promoted.slice(0, 100),
         demoted: demoted.slice(0, 100),
@@ -501,18 +504,8 @@ export class ProvisioningService {
     userName: string,
     exceptUserId: string | null,
   ): Promise<void> {
-    // user_name_key is the userName SCIM shows (scim_user_name, else the email), lower-cased
-    // by a trigger; memberships_user_name_key serves this lookup.
-    const rows: { user_id: string }[] = await tx.query(USER_NAME_TAKEN_SQL, [
-      workspaceId,
-      userName,
-      exceptUserId,
-    ]);
-    if (rows.length > 0) {
-      throw new WorkspaceException(
-        'SCIM_USER_NAME_TAKEN',
-        `The userName "${userName}" is already used by another member of this workspace.`,
-      );
+    if (await this.memberships.userNameTaken(tx, workspaceId, userName, exceptUserId)) {
+      throw userNameTaken(userName);
     }
   }
 
@@ -521,17 +514,14 @@ export class ProvisioningService {
    * again and the people are free to be provisioned by another workspace.
    */
   async release(tx: EntityManager, workspaceId: string): Promise<void> {
-    await tx.query(`UPDATE users SET scim_workspace_id = NULL WHERE scim_workspace_id = $1`, [
+    await this.users.update(tx, workspaceId, { allScimLinkedHere: true }, { scimLink: 'none' });
+    await this.memberships.update(
+      tx,
       workspaceId,
-    ]);
-    await tx.query(
-      `UPDATE memberships SET scim_managed = false WHERE workspace_id = $1 AND scim_managed`,
-      [workspaceId],
+      { allScimManaged: true },
+      { scimManaged: false },
     );
-    await tx.query(
-      `UPDATE groups SET scim_managed = false WHERE workspace_id = $1 AND scim_managed`,
-      [workspaceId],
-    );
+    await this.groups.update(tx, workspaceId, { allScimManaged: true }, { scimManaged: false });
   }
 
   // ---- groups ---------------------------------------------------------------------------
@@ -547,106 +537,125 @@ export class ProvisioningService {
     memberIds: string[],
     actor: AuditActor,
   ): Promise<string> {
-    const [existing] = await tx.query<
-      { id: string; scim_managed: boolean; admin_role: boolean; admin_role_by_admin: boolean }[]
-    >(
-      `SELECT id, scim_managed, admin_role, admin_role_by_admin FROM groups
-        WHERE workspace_id = $1 AND lower(display_name) = lower($2)
-        FOR UPDATE`,
-      [workspaceId, group.displayName],
-    );
-    if (existing?.scim_managed) {
+    const existing = await this.groups.lockByName(tx, workspaceId, group.displayName);
+    if (existing?.scimManaged) {
       throw new WorkspaceException(
         'GROUP_NAME_TAKEN',
         `A group named "${group.displayName}" is already provisioned in this workspace.`,
       );
     }
-    let groupId: string;
-    if (existing) {
-      groupId = existing.id;
-      group = {
-        ...group,
-        adminRole: adminRoleAfterPush(
-          { adminRoleByAdmin: existing.admin_role_by_admin },
-          group.adminRole,
-        ),
-      };
-      await tx.update(
-        Group,
-        { id: groupId, workspaceId },
-        {
-          displayName: group.displayName,
-          scimManaged: true,
-          scimExternalId: group.externalId,
-          adminRole: group.adminRole,
-          updatedAt: () => BUMP_GROUP_UPDATED_AT,
-        },
-      );
-      await this.audit.record(tx, workspaceId, actor, {
-        action: 'group.taken_over',
-        targetType: 'group',
-        targetId: groupId,
-        after: { displayName: group.displayName, scimManaged: true, adminRole: group.adminRole },
+    if (!existing) {
+      const groupId = await this.groups.insert(tx, workspaceId, {
+        displayName: group.displayName,
+        scimManaged: true,
+        scimExternalId: group.externalId,
+        adminRole: group.adminRole,
       });
-      const before = await this.groupMemberIds(tx, workspaceId, groupId);
-      await this.replaceGroupMembers(tx, workspaceId, groupId, memberIds, actor);
-      if (existing.admin_role || group.adminRole) {
-        // Members the push kept were not changed, but the group's role may have been.
-        const after = await this.groupMemberIds(tx, workspaceId, groupId);
-        await this.recomputeRoles(tx, workspaceId, [...new Set([...before, ...after])], actor);
-      }
-    } else {
-      const saved = await tx.save(
-        tx.create(Group, {
-          workspaceId,
-          displayName: group.displayName,
-          scimManaged: true,
-          scimExternalId: group.externalId,
-          adminRole: group.adminRole,
-        }),
-      );
-      groupId = saved.id;
       await this.audit.record(tx, workspaceId, actor, {
         action: 'group.created',
         targetType: 'group',
         targetId: groupId,
         after: { displayName: group.displayName, scimManaged: true, adminRole: group.adminRole },
       });
-      await this.addGroupMembers(tx, workspaceId, groupId, memberIds, actor);
+      await this.changeMembers(
+        tx,
+        workspaceId,
+        { id: groupId, ...group },
+        { add: memberIds, remove: [] },
+        actor,
+      );
+      return groupId;
     }
-    return groupId;
+    const adminRole = adminRoleAfterPush(existing, group.adminRole);
+    await this.groups.update(
+      tx,
+      workspaceId,
+      { groupIds: [existing.id] },
+      {
+        displayName: group.displayName,
+        scimManaged: true,
+        scimExternalId: group.externalId,
+        adminRole,
+      },
+    );
+    await this.audit.record(tx, workspaceId, actor, {
+      action: 'group.taken_over',
+      targetType: 'group',
+      targetId: existing.id,
+      after: { displayName: group.displayName, scimManaged: true, adminRole },
+    });
+    const before = await this.groupMembers.memberIds(tx, workspaceId, existing.id);
+    await this.changeMembers(
+      tx,
+      workspaceId,
+      { id: existing.id, displayName: group.displayName, adminRole },
+      { replaceWith: memberIds },
+      actor,
+    );
+    if (existing.adminRole || adminRole) {
+      // Members the push kept were not changed, but the group's role may have been.
+      const after = await this.groupMembers.memberIds(tx, workspaceId, existing.id);
+      await this.recomputeRoles(tx, workspaceId, [...new Set([...before, ...after])], actor);
+    }
+    return existing.id;
   }
 
   /**
-   * Applies a whole group (PUT, or PATCH after the patch engine ran). The first SCIM write to a
-   * hand-made group (linked by name, as Okta does) takes it over: it becomes SCIM-managed.
+   * Applies a whole group (PUT, or PATCH after the patch engine ran) and the request's change of
+   * its members, writing the group row once. The first SCIM write to a hand-made group (linked by
+   * name, as Okta does) takes it over: it becomes SCIM-managed.
    */
   async updateGroup(
     tx: EntityManager,
     workspaceId: string,
     groupId: string,
     group: ProvisionedGroup,
+    members: GroupMembersChange | undefined,
     actor: AuditActor,
   ): Promise<void> {
-    const current = await tx.findOneBy(Group, { id: groupId, workspaceId });
-    if (!current)
-      throw new WorkspaceException('GROUP_NOT_FOUND', 'No such group in this workspace.');
-    group = { ...group, adminRole: adminRoleAfterPush(current, group.adminRole) };
+    const current = await this.groups.find(tx, workspaceId, groupId);
+    if (!current) throw groupNotFound();
+    const written = await this.writeGroupFields(tx, workspaceId, current, group, actor);
+    const adminRole = adminRoleAfterPush(current, group.adminRole);
+    const changed =
+      members !== undefined &&
+      (await this.changeMembers(
+        tx,
+        workspaceId,
+        { id: groupId, displayName: group.displayName, adminRole },
+        members,
+        actor,
+      ));
+    // Its members changed it: the group's version moves once for the request.
+    if (changed && !written) {
+      await this.groups.update(tx, workspaceId, { groupIds: [groupId] }, {});
+    }
+  }
+
+  /** Writes the group's own fields when they change; true when it wrote the row. */
+  private async writeGroupFields(
+    tx: EntityManager,
+    workspaceId: string,
+    current: GroupRecord,
+    pushed: ProvisionedGroup,
+    actor: AuditActor,
+  ): Promise<boolean> {
+    const group = { ...pushed, adminRole: adminRoleAfterPush(current, pushed.adminRole) };
     const changed =
       current.displayName !== group.displayName ||
       current.scimExternalId !== group.externalId ||
       current.adminRole !== group.adminRole;
-    if (!changed && current.scimManaged) return;
+    if (!changed && current.scimManaged) return false;
     try {
-      await tx.update(
-        Group,
-        { id: groupId, workspaceId },
+      await this.groups.update(
+        tx,
+        workspaceId,
+        { groupIds: [current.id] },
         {
           displayName: group.displayName,
           scimExternalId: group.externalId,
           adminRole: group.adminRole,
           scimManaged: true,
-          updatedAt: () => BUMP_GROUP_UPDATED_AT,
         },
       );
     } catch (error) {
@@ -662,7 +671,7 @@ export class ProvisioningService {
       await this.audit.record(tx, workspaceId, actor, {
         action: 'group.taken_over',
         targetType: 'group',
-        targetId: groupId,
+        targetId: current.id,
         after: { displayName: group.displayName, scimManaged: true },
       });
     }
@@ -670,7 +679,7 @@ export class ProvisioningService {
       await this.audit.record(tx, workspaceId, actor, {
         action: 'group.updated',
         targetType: 'group',
-        targetId: groupId,
+        targetId: current.id,
         before: {
           displayName: current.displayName,
           externalId: current.scimExternalId,
@@ -687,162 +696,77 @@ export class ProvisioningService {
       await this.recomputeRoles(
         tx,
         workspaceId,
-        await this.groupMemberIds(tx, workspaceId, groupId),
+        await this.groupMembers.memberIds(tx, workspaceId, current.id),
         actor,
       );
     }
+    return true;
   }
 
   async deleteGroup(tx: EntityManager, workspaceId: string, groupId: string, actor: AuditActor) {
-    const members = await tx.query<{ user_id: string }[]>(
-      `SELECT user_id FROM group_members WHERE group_id = $1 AND workspace_id = $2`,
-      [groupId, workspaceId],
-    );
-    const [rows]: [{ display_name: string; admin_role: boolean }[], number] = await tx.query(
-      `DELETE FROM groups WHERE id = $1 AND workspace_id = $2 RETURNING display_name, admin_role`,
-      [groupId, workspaceId],
-    );
-    const deleted = rows[0];
-    if (!deleted)
-      throw new WorkspaceException('GROUP_NOT_FOUND', 'No such group in this workspace.');
+    const members = await this.groupMembers.memberIds(tx, workspaceId, groupId);
+    const deleted = await this.groups.remove(tx, workspaceId, groupId);
+    if (!deleted) throw groupNotFound();
     await this.audit.record(tx, workspaceId, actor, {
       action: 'group.deleted',
       targetType: 'group',
       targetId: groupId,
-      before: { displayName: deleted.display_name, memberCount: members.length },
+      before: { displayName: deleted.displayName, memberCount: members.length },
     });
-    if (deleted.admin_role) {
-      await this.recomputeRoles(
-        tx,
-        workspaceId,
-        members.map((m) => m.user_id),
-        actor,
-      );
-    }
+    if (deleted.adminRole) await this.recomputeRoles(tx, workspaceId, members, actor);
   }
 
   /**
-   * Adds members in one statement. Only active members of the workspace get in: ids of people
-   * who are not (any more) are skipped, so an IdP pushing a stale list never fails.
+   * Changes the group's members, set-based. Only active members of the workspace get in: ids of
+   * people who are not (any more) are skipped, so an IdP pushing a stale list never fails. Does
+   * not write the group row (the caller does, once). True when anyone joined or left.
    */
-  async addGroupMembers(
+  private async changeMembers(
     tx: EntityManager,
     workspaceId: string,
-    groupId: string,
-    userIds: string[],
+    group: { id: string; displayName: string; adminRole: boolean },
+    change: GroupMembersChange,
     actor: AuditActor,
-  ): Promise<string[]> {
-    if (userIds.length === 0) return [];
-    const rows = await tx.query<{ user_id: string }[]>(
-      `INSERT INTO group_members (workspace_id, group_id, user_id)
-       SELECT m.workspace_id, $2::uuid, m.user_id FROM memberships m
-        WHERE m.workspace_id = $1 AND m.user_id = ANY($3::uuid[]) AND m.status = 'active'
-       ON CONFLICT DO NOTHING
-       RETURNING user_id`,
-      [workspaceId, groupId, userIds],
-    );
-    const added = rows.map((r) => r.user_id);
-    await this.afterMembershipChange(
-      tx,
-      workspaceId,
-      groupId,
-      'group.member_added',
-      added,
-      userIds.length,
+  ): Promise<boolean> {
+    const removed =
+      'replaceWith' in change
+        ? await this.groupMembers.removeAllBut(tx, workspaceId, group.id, change.replaceWith)
+        : await this.groupMembers.remove(tx, workspaceId, group.id, change.remove);
+    const requestedRemovals = 'replaceWith' in change ? removed.length : change.remove.length;
+    await this.membersChanged(tx, workspaceId, group, 'group.member_removed', removed, {
+      requested: requestedRemovals,
       actor,
-    );
-    return added;
+    });
+    const toAdd = 'replaceWith' in change ? change.replaceWith : change.add;
+    const added = await this.groupMembers.add(tx, workspaceId, group.id, toAdd);
+    await this.membersChanged(tx, workspaceId, group, 'group.member_added', added, {
+      requested: toAdd.length,
+      actor,
+    });
+    return removed.length > 0 || added.length > 0;
   }
 
-  async removeGroupMembers(
+  /** The change is audited and, in an admin group, the roles of those who moved follow it. */
+  private async membersChanged(
     tx: EntityManager,
     workspaceId: string,
-    groupId: string,
-    userIds: string[],
-    actor: AuditActor,
-  ): Promise<string[]> {
-    if (userIds.length === 0) return [];
-    const [rows]: [{ user_id: string }[], number] = await tx.query(
-      `DELETE FROM group_members WHERE workspace_id = $1 AND group_id = $2 AND user_id = ANY($3::uuid[])
-       RETURNING user_id`,
-      [workspaceId, groupId, userIds],
-    );
-    const removed = rows.map((r) => r.user_id);
-    await this.afterMembershipChange(
-      tx,
-      workspaceId,
-      groupId,
-      'group.member_removed',
-      removed,
-      userIds.length,
-      actor,
-    );
-    return removed;
-  }
-
-  /** The group's members become exactly `userIds` (those that are active members). */
-  async replaceGroupMembers(
-    tx: EntityManager,
-    workspaceId: string,
-    groupId: string,
-    userIds: string[],
-    actor: AuditActor,
-  ): Promise<void> {
-    const [rows]: [{ user_id: string }[], number] = await tx.query(
-      `DELETE FROM group_members WHERE workspace_id = $1 AND group_id = $2
-          AND NOT (user_id = ANY($3::uuid[]))
-       RETURNING user_id`,
-      [workspaceId, groupId, userIds],
-    );
-    const removed = rows.map((r) => r.user_id);
-    await this.afterMembershipChange(
-      tx,
-      workspaceId,
-      groupId,
-      'group.member_removed',
-      removed,
-      removed.length,
-      actor,
-    );
-    await this.addGroupMembers(tx, workspaceId, groupId, userIds, actor);
-  }
-
-  private async afterMembershipChange(
-    tx: EntityManager,
-    workspaceId: string,
-    groupId: string,
-    action: string,
+    group: { id: string; displayName: string; adminRole: boolean },
+    action: 'group.member_added' | 'group.member_removed',
     changed: string[],
-    requested: number,
-    actor: AuditActor,
+    context: { requested: number; actor: AuditActor },
   ): Promise<void> {
     if (changed.length === 0) return;
-    // UPDATE ... RETURNING comes back as [rows, affected].
-    const [[group]]: [{ display_name: string; admin_role: boolean }[], number] = await tx.query(
-      `UPDATE groups SET updated_at = ${BUMP_GROUP_UPDATED_AT} WHERE id = $1 AND workspace_id = $2
-       RETURNING display_name, admin_role`,
-      [groupId, workspaceId],
-    );
-    await this.audit.record(tx, workspaceId, actor, {
+    await this.audit.record(tx, workspaceId, context.actor, {
       action,
       targetType: 'group',
-      targetId: groupId,
+      targetId: group.id,
       details: {
-        displayName: group?.display_name,
+        displayName: group.displayName,
         userIds: changed.slice(0, 100),
         count: changed.length,
-        requested,
+        requested: context.requested,
       },
     });
-    if (group?.admin_role) await this.recomputeRoles(tx, workspaceId, changed, actor);
-  }
-
-  /** The ids of a group's members. */
-  async groupMemberIds(tx: EntityManager, workspaceId: string, groupId: string): Promise<string[]> {
-    const rows = await tx.query<{ user_id: string }[]>(
-      `SELECT user_id FROM group_members WHERE workspace_id = $1 AND group_id = $2`,
-      [workspaceId, groupId],
-    );
-    return rows.map((r) => r.user_id);
+    if (group.adminRole) await this.recomputeRoles(tx, workspaceId, changed, context.actor);
   }
 }

@@ -14,6 +14,10 @@ import { InviteAcceptanceController, InvitesController } from './invites.control
 import { MemberService } from './member.service.js';
 import { AccountOwnershipService } from './ownership/account-ownership.service.js';
 import { ProvisioningService } from './provisioning.service.js';
+import { GroupMemberRepository } from './repositories/group-member.repository.js';
+import { GroupRepository } from './repositories/group.repository.js';
+import { MembershipRepository } from './repositories/membership.repository.js';
+import { UserRepository } from './repositories/user.repository.js';
 import { MembersController } from './members.controller.js';
 import { WorkspaceService } from './workspace.service.js';
 import { WorkspacesController } from './workspaces.controller.js';
@@ -40,6 +44,10 @@ import { WorkspacesController } from './workspaces.controller.js';
     AccountOwnershipService,
     PasswordHasher,
     systemDnsResolverProvider,
+    MembershipRepository,
+    UserRepository,
+    GroupRepository,
+    GroupMemberRepository,
   ],
   exports: [
     AccountOwnershipService,
@@ -50,6 +58,9 @@ import { WorkspacesController } from './workspaces.controller.js';
     DomainService,
     AuditService,
     PasswordHasher,
+    MembershipRepository,
+    GroupRepository,
+    GroupMemberRepository,
   ],
 })
 export class WorkspaceModule {}

@@ -19,6 +19,7 @@ import { isUniqueViolation } from '../database/database-errors.js';
 import { AuditService } from './audit.service.js';
 import { SignInMethods, Workspace } from './entities/workspace.entity.js';
 import { MemberService } from './member.service.js';
+import { MembershipRepository } from './repositories/membership.repository.js';
 import { WorkspaceException } from './workspace.errors.js';
 import { lockWorkspace } from './workspace-lock.js';
 
@@ -78,6 +79,7 @@ export class WorkspaceService {
     private readonly audit: AuditService,
     private readonly members: MemberService,
     private readonly sessions: SessionService,
+    private readonly memberships: MembershipRepository,
   ) {}
 
   /** Finds a workspace by id or slug (case-insensitive); undefined when there is none. */
@@ -147,15 +149,14 @@ export class WorkspaceService {
    * can sign in that way; the SCIM-only lock without a SCIM connection means nobody can be added.
    */
   async warnings(workspace: Workspace): Promise<SettingsWarning[]> {
-    const [row] = await this.dataSource.query<
-      { providers: number; admins: number; scim: number }[]
-    >(
-      `SELECT (SELECT count(*)::int FROM saml_providers WHERE workspace_id = $1 AND enabled) AS providers,
-              (SELECT count(*)::int FROM memberships
-                WHERE workspace_id = $1 AND role = 'admin' AND status = 'active') AS admins,
-              (SELECT count(*)::int FROM scim_connections WHERE workspace_id = $1) AS scim`,
-      [workspace.id],
-    );
+    const [[row], admins] = await Promise.all([
+      this.dataSource.query<{ providers: number; scim: number }[]>(
+        `SELECT (SELECT count(*)::int FROM saml_providers WHERE workspace_id = $1 AND enabled) AS providers,
+                (SELECT count(*)::int FROM scim_connections WHERE workspace_id = $1) AS scim`,
+        [workspace.id],
+      ),
+      this.memberships.countActiveAdmins(this.dataSource.manager, workspace.id),
+    ]);
     const warnings: SettingsWarning[] = [];
     if (workspace.signInSaml && !row?.providers) {
       warnings.push({
@@ -178,7 +179,7 @@ export class WorkspaceService {
           'Only SCIM may provision this workspace, but it has no SCIM connection: nobody can be added until SCIM is enabled.',
       });
     }
-    if (!row?.admins) {
+    if (admins === 0) {
       warnings.push({
         code: 'NO_ACTIVE_ADMIN',
         message:

@@ -1,3 +1,7 @@
+import {
+  ACTIVE_ADMINS_SQL,
+  OTHER_ACTIVE_ADMIN_SQL,
+} from '../../src/workspace/repositories/membership.repository.js';
 import { createWorkspace } from '../support/fixtures.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 
@@ -28,16 +32,10 @@ describe('Counting active admins at 100,000 members', () => {
 
   // No sequential scan over memberships: the partial index holds only the active admins.
   it.each([
+    ['the no-active-admin record (MembershipRepository.countActiveAdmins)', ACTIVE_ADMINS_SQL, []],
     [
-      'the no-active-admin record (ProvisioningService.countActiveAdmins)',
-      `SELECT count(*)::int AS admins FROM memberships
-        WHERE workspace_id = $1 AND role = 'admin' AND status = 'active'`,
-      [],
-    ],
-    [
-      "the admin API's last-admin rule (MemberService.assertAnotherActiveAdmin)",
-      `SELECT count(1) FROM memberships m
-        WHERE m.workspace_id = $1 AND (m.role = 'admin' AND m.status = 'active' AND m.user_id <> $2)`,
+      "the admin API's last-admin rule (MembershipRepository.hasOtherActiveAdmin)",
+      OTHER_ACTIVE_ADMIN_SQL,
       ['00000000-0000-4000-8000-000000000000'],
     ],
   ])('%s uses memberships_active_admins_idx', async (_name, sql, extra) => {

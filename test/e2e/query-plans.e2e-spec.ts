@@ -1,10 +1,12 @@
 import type { DataSource } from 'typeorm';
-import { USER_NAME_TAKEN_SQL } from '../../src/workspace/provisioning.service.js';
 import { findPage, pageQuery } from '../../src/scim/scim-page.js';
 import type { ListQuery } from '../../src/scim/scim-resources.js';
-import { GROUPS } from '../../src/scim/scim-groups.service.js';
-import { USERS } from '../../src/scim/scim-users.service.js';
-import { memberPageQuery } from '../../src/workspace/member.service.js';
+import { GROUPS } from '../../src/workspace/repositories/group.repository.js';
+import {
+  memberPageQuery,
+  USER_NAME_TAKEN_SQL,
+  USERS,
+} from '../../src/workspace/repositories/membership.repository.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { usingEmbeddedDatabase } from '../support/test-database.js';
 

@@ -3,6 +3,7 @@ import { EntityManager } from 'typeorm';
 import type { AuditActor } from '../../common/actor.js';
 import { AuditService, type AuditEntry } from '../audit.service.js';
 import { emailDomain } from '../email.js';
+import { UserRepository } from '../repositories/user.repository.js';
 import { WorkspaceException } from '../workspace.errors.js';
 import {
   type AccountFacts,
@@ -10,15 +11,6 @@ import {
   mayEditAccount,
   mayLinkAccount,
 } from './account-authority.js';
-
-interface FactsRow {
-  id: string;
-  email: string;
-  scim_workspace_id: string | null;
-  created_by_workspace_id: string | null;
-  domain_workspace_id: string | null;
-  member_of: string[];
-}
 
 /** The workspace that verified `domain`, if any (one at most: a partial unique index). */
 const DOMAIN_WORKSPACE = `(SELECT cd.workspace_id FROM claimed_domains cd
@@ -52,27 +44,14 @@ export const emailDomainManagedElsewhere = (email: string) =>
  */
 @Injectable()
 export class AccountOwnershipService {
-  constructor(private readonly audit: AuditService) {}
+  constructor(
+    private readonly audit: AuditService,
+    private readonly users: UserRepository,
+  ) {}
 
-  async facts(tx: EntityManager, userId: string): Promise<AccountFacts> {
-    const [row] = await tx.query<FactsRow[]>(
-      `SELECT u.id, u.email, u.scim_workspace_id, u.created_by_workspace_id,
-              (SELECT cd.workspace_id FROM claimed_domains cd
-                WHERE cd.domain = substring(u.email from '@([^@]*)$') AND cd.status = 'verified')
-                AS domain_workspace_id,
-              ARRAY(SELECT m.workspace_id FROM memberships m WHERE m.user_id = u.id) AS member_of
-         FROM users u WHERE u.id = $1`,
-      [userId],
-    );
-    if (!row) throw new Error(`No account ${userId}`);
-    return {
-      userId: row.id,
-      email: row.email,
-      scimWorkspaceId: row.scim_workspace_id,
-      createdByWorkspaceId: row.created_by_workspace_id,
-      domainWorkspaceId: row.domain_workspace_id,
-      memberOf: row.member_of,
-    };
+  /** What decides authority over the account, as `workspaceId` (the one acting) sees it. */
+  async facts(tx: EntityManager, workspaceId: string, userId: string): Promise<AccountFacts> {
+    return this.users.accountFacts(tx, workspaceId, userId);
   }
 
   async domainWorkspaceOf(tx: EntityManager, email: string): Promise<string | null> {

@@ -1,0 +1,267 @@
+import { Injectable } from '@nestjs/common';
+import type { Page } from '../../common/paging.js';
+import { escapeLike } from '../../common/sql.js';
+import { findPage, type ScimTable } from '../../scim/scim-page.js';
+import type { ListQuery } from '../../scim/scim-resources.js';
+import { GROUP_FILTER_SCHEMA, GROUP_SCHEMA, GROUP_SORT } from '../../scim/scim-schemas.js';
+import { type Db, outsideTransaction, returning, scoped } from './workspace-scope.js';
+
+/** A group as the admin API shows it; `memberCount` is counted in SQL. */
+export interface GroupView {
+  id: string;
+  displayName: string;
+  scimManaged: boolean;
+  /** SCIM-managed members of the group are admins while in it. */
+  adminRole: boolean;
+  /** Who gave the group the admin role: an admin here, or the IdP's Gatehouse extension. */
+  adminRoleSetBy: 'admin' | 'scim' | null;
+  memberCount: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface GroupFilter {
+  displayName?: string;
+}
+
+/** A group as the Workspace services read it. */
+export interface GroupRecord {
+  id: string;
+  displayName: string;
+  scimManaged: boolean;
+  scimExternalId: string | null;
+  adminRole: boolean;
+  /** The admin role was set in Gatehouse by an admin: an IdP write never clears it. */
+  adminRoleByAdmin: boolean;
+}
+
+export interface NewGroup {
+  displayName: string;
+  scimManaged: boolean;
+  scimExternalId?: string | null;
+  adminRole?: boolean;
+}
+
+export interface GroupChanges {
+  displayName?: string;
+  scimManaged?: boolean;
+  scimExternalId?: string | null;
+  adminRole?: boolean;
+  adminRoleByAdmin?: boolean;
+}
+
+/** Which groups of the workspace an update writes. */
+export type GroupTarget = { groupIds: readonly string[] } | { allScimManaged: true };
+
+/** A SCIM Group row. */
+export interface ScimGroupRow {
+  id: string;
+  display_name: string;
+  scim_external_id: string | null;
+  admin_role: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const VIEW_COLUMNS = `
+  g.id,
+  g.display_name AS "displayName",
+  g.scim_managed AS "scimManaged",
+  g.admin_role AS "adminRole",
+  CASE WHEN NOT g.admin_role THEN NULL WHEN g.admin_role_by_admin THEN 'admin' ELSE 'scim' END
+    AS "adminRoleSetBy",
+  (SELECT count(*) FROM group_members gm WHERE gm.group_id = g.id)::int AS "memberCount",
+  g.created_at AS "createdAt",
+  g.updated_at AS "updatedAt"`;
+
+const RECORD_COLUMNS = `g.id, g.display_name AS "displayName", g.scim_managed AS "scimManaged",
+  g.scim_external_id AS "scimExternalId", g.admin_role AS "adminRole",
+  g.admin_role_by_admin AS "adminRoleByAdmin"`;
+
+const SCIM_GROUP_COLUMNS =
+  'g.id, g.display_name, g.scim_external_id, g.admin_role, g.created_at, g.updated_at';
+
+/** SCIM Groups of a workspace, as findPage filters, sorts and pages them. */
+export const GROUPS: ScimTable = {
+  resourceType: 'Group',
+  from: 'groups g',
+  columns: SCIM_GROUP_COLUMNS,
+  workspaceColumn: 'g.workspace_id',
+  coreSchemaUrn: GROUP_SCHEMA,
+  filterSchema: GROUP_FILTER_SCHEMA,
+  sort: GROUP_SORT,
+  defaultOrder: 'g.created_at, g.id',
+  tieBreaker: 'g.id',
+  // The page's ids first (groups_created_idx, index only), then those rows.
+  keys: { from: 'groups g', key: 'g.id', joined: /$^/ },
+};
+
+/**
+ * The groups table. The one INSERT and the one UPDATE of a group are here; the update moves the
+ * group's lastModified, so callers write a group once per request.
+ */
+@Injectable()
+export class GroupRepository {
+  /** The group, or null; `lock` keeps others from writing it until the transaction ends. */
+  async find(
+    db: Db,
+    workspaceId: string,
+    groupId: string,
+    options: { lock?: boolean } = {},
+  ): Promise<GroupRecord | null> {
+    const [row] = await db.query<GroupRecord[]>(
+      `SELECT ${RECORD_COLUMNS} FROM groups g WHERE g.workspace_id = $1 AND g.id = $2
+       ${options.lock ? 'FOR NO KEY UPDATE' : ''}`,
+      [scoped(workspaceId), groupId],
+    );
+    return row ?? null;
+  }
+
+  /** The group with this name (any case), locked until the transaction ends, or null. */
+  async lockByName(db: Db, workspaceId: string, displayName: string): Promise<GroupRecord | null> {
+    const [row] = await db.query<GroupRecord[]>(
+      `SELECT ${RECORD_COLUMNS} FROM groups g
+        WHERE g.workspace_id = $1 AND lower(g.display_name) = lower($2)
+        FOR UPDATE`,
+      [scoped(workspaceId), displayName],
+    );
+    return row ?? null;
+  }
+
+  /** The group with its member count, or null. */
+  async view(db: Db, workspaceId: string, groupId: string): Promise<GroupView | null> {
+    const [row] = await db.query<GroupView[]>(
+      `SELECT ${VIEW_COLUMNS} FROM groups g WHERE g.workspace_id = $1 AND g.id = $2`,
+      [scoped(workspaceId), groupId],
+    );
+    return row ?? null;
+  }
+
+  /** A page of groups by name, and their total. */
+  async page(
+    db: Db,
+    workspaceId: string,
+    filter: GroupFilter,
+    page: { limit: number; offset: number },
+  ): Promise<Page<GroupView>> {
+    const values: unknown[] = [scoped(workspaceId)];
+    let where = 'g.workspace_id = $1';
+    if (filter.displayName) {
+      values.push(`%${escapeLike(filter.displayName)}%`);
+      where += ` AND g.display_name ILIKE $${values.length} ESCAPE '\\'`;
+    }
+    const [[counted], items] = await Promise.all([
+      db.query<{ total: number }[]>(
+        `SELECT count(*)::int AS total FROM groups g WHERE ${where}`,
+        values,
+      ),
+      db.query<GroupView[]>(
+        `SELECT ${VIEW_COLUMNS} FROM groups g WHERE ${where}
+         ORDER BY lower(g.display_name), g.id
+         LIMIT $${values.length + 1} OFFSET $${values.length + 2}`,
+        [...values, page.limit, page.offset],
+      ),
+    ]);
+    return { items, total: counted?.total ?? 0, ...page };
+  }
+
+  /** The one INSERT of a group; returns its id. */
+  async insert(db: Db, workspaceId: string, group: NewGroup): Promise<string> {
+    const [row] = await db.query<{ id: string }[]>(
+      `INSERT INTO groups (workspace_id, display_name, scim_managed, scim_external_id, admin_role)
+       VALUES ($1, $2, $3, $4, $5)
+       RETURNING id`,
+      [
+        scoped(workspaceId),
+        group.displayName,
+        group.scimManaged,
+        group.scimExternalId ?? null,
+        group.adminRole ?? false,
+      ],
+    );
+    return row!.id;
+  }
+
+  /**
+   * The one UPDATE of groups: writes `changes` (none: the group changed through its members)
+   * and moves lastModified, set-based. Returns the ids it wrote.
+   */
+  async update(
+    db: Db,
+    workspaceId: string,
+    target: GroupTarget,
+    changes: GroupChanges,
+  ): Promise<string[]> {
+    const values: unknown[] = [scoped(workspaceId)];
+    const param = (value: unknown) => {
+      values.push(value);
+      return `$${values.length}`;
+    };
+    const where = ['workspace_id = $1'];
+    if ('groupIds' in target) {
+      if (target.groupIds.length === 0) return [];
+      where.push(`id = ANY(${param(target.groupIds)}::uuid[])`);
+    } else {
+      where.push('scim_managed');
+    }
+    const set: string[] = [];
+    if (changes.displayName !== undefined) set.push(`display_name = ${param(changes.displayName)}`);
+    if (changes.scimManaged !== undefined) set.push(`scim_managed = ${param(changes.scimManaged)}`);
+    if (changes.scimExternalId !== undefined) {
+      set.push(`scim_external_id = ${param(changes.scimExternalId)}`);
+    }
+    if (changes.adminRole !== undefined) set.push(`admin_role = ${param(changes.adminRole)}`);
+    if (changes.adminRoleByAdmin !== undefined) {
+      set.push(`admin_role_by_admin = ${param(changes.adminRoleByAdmin)}`);
+    }
+    // Strictly later than the last write: the SCIM ETag is made of it.
+    set.push(`updated_at = greatest(clock_timestamp(), updated_at + interval '1 millisecond')`);
+    const rows = await returning<{ id: string }>(
+      db,
+      `UPDATE groups SET ${set.join(', ')} WHERE ${where.join(' AND ')} RETURNING id`,
+      values,
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Deletes the group (its memberships go with it: the foreign key cascades), or null. */
+  async remove(
+    db: Db,
+    workspaceId: string,
+    groupId: string,
+  ): Promise<{ displayName: string; adminRole: boolean } | null> {
+    const [row] = await returning<{ displayName: string; adminRole: boolean }>(
+      db,
+      `DELETE FROM groups WHERE workspace_id = $1 AND id = $2
+       RETURNING display_name AS "displayName", admin_role AS "adminRole"`,
+      [scoped(workspaceId), groupId],
+    );
+    return row ?? null;
+  }
+
+  // ---- SCIM Groups -----------------------------------------------------------------------
+
+  /** A page of SCIM Groups and the exact total (list reads run outside a transaction). */
+  async scimGroupPage(
+    db: Db,
+    workspaceId: string,
+    query: ListQuery,
+  ): Promise<{ rows: ScimGroupRow[]; total: number }> {
+    return findPage<ScimGroupRow>(outsideTransaction(db), GROUPS, scoped(workspaceId), query);
+  }
+
+  /** One SCIM Group, or null; `lock` holds it for a write that checked its ETag. */
+  async scimGroup(
+    db: Db,
+    workspaceId: string,
+    groupId: string,
+    options: { lock?: boolean } = {},
+  ): Promise<ScimGroupRow | null> {
+    const [row] = await db.query<ScimGroupRow[]>(
+      `SELECT ${SCIM_GROUP_COLUMNS} FROM groups g WHERE g.workspace_id = $1 AND g.id = $2
+       ${options.lock ? 'FOR NO KEY UPDATE' : ''}`,
+      [scoped(workspaceId), groupId],
+    );
+    return row ?? null;
+  }
+}

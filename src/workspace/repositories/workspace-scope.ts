@@ -1,0 +1,49 @@
+import type { DataSource, EntityManager } from 'typeorm';
+
+/**
+ * Where a repository method runs its SQL: the caller's transaction (`tx` of
+ * `dataSource.transaction`), or `dataSource.manager` for a read outside one. Every repository
+ * method takes it first and the workspace id second: `repository.method(db, workspaceId, …)`.
+ */
+export type Db = EntityManager;
+
+/** A repository was called without a workspace: a bug in the caller, never a client error. */
+export class MissingWorkspaceError extends Error {
+  constructor() {
+    super('A workspace id is required: repository calls are scoped by workspace.');
+    this.name = 'MissingWorkspaceError';
+  }
+}
+
+/**
+ * The workspace id a repository method scopes its SQL by; refuses an empty or missing one before
+ * any SQL runs (a forgotten id must fail, never read or write another workspace's rows).
+ */
+export function scoped(workspaceId: string | null | undefined): string {
+  if (typeof workspaceId !== 'string' || workspaceId.length === 0)
+    throw new MissingWorkspaceError();
+  return workspaceId;
+}
+
+/** Rows of an UPDATE/DELETE ... RETURNING: TypeORM's postgres driver answers [rows, count]. */
+export async function returning<Row>(db: Db, sql: string, values: unknown[]): Promise<Row[]> {
+  const [rows] = await db.query<[Row[], number]>(sql, values);
+  return rows;
+}
+
+/** The number of rows an UPDATE/DELETE without RETURNING changed. */
+export async function affected(db: Db, sql: string, values: unknown[]): Promise<number> {
+  const [, count] = await db.query<[unknown[], number]>(sql, values);
+  return count;
+}
+
+/**
+ * The data source behind `db`, for a read that runs on its own connection (a SCIM list page):
+ * refused inside a transaction, whose rows that read would not see.
+ */
+export function outsideTransaction(db: Db): DataSource {
+  if (db.queryRunner?.isTransactionActive) {
+    throw new Error('This read runs outside a transaction: pass dataSource.manager.');
+  }
+  return db.connection;
+}

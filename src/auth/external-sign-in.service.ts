@@ -5,8 +5,7 @@ import type { AuditActor } from '../common/actor.js';
 import { AuditService } from '../workspace/audit.service.js';
 import { DomainService } from '../workspace/domain.service.js';
 import { emailDomain, normalizeEmail } from '../workspace/email.js';
-import { Membership } from '../workspace/entities/membership.entity.js';
-import { User } from '../workspace/entities/user.entity.js';
+import type { MemberStatus } from '../workspace/entities/membership.entity.js';
 import type { Workspace } from '../workspace/entities/workspace.entity.js';
 import { MemberService } from '../workspace/member.service.js';
 import { AuthException } from './auth.errors.js';
@@ -45,6 +44,15 @@ export interface ExternalSignInResult {
   sessionId: string;
   userId: string;
   createdJustInTime: boolean;
+  /** The end of the session's lifetime regardless of activity (the cookie's expiry). */
+  lifetimeEndsAt: Date;
+}
+
+/** The account an identity names and its membership of the workspace, if any. */
+interface Person {
+  userId: string;
+  email: string;
+  membership: { status: MemberStatus } | null;
 }
 
 /**
@@ -69,24 +77,20 @@ export class ExternalSignInService {
     context: ExternalSignInContext,
   ): Promise<ExternalSignInResult> {
     assertSignInMethodEnabledOrThrow(workspace.signInMethods, context.method);
-    const users = this.dataSource.getRepository(User);
-    const user =
-      context.userId !== undefined
-        ? await users.findOneBy({ id: context.userId })
-        : await users.findOneBy({ email: normalizeEmail(identity.email) });
-    const email = user?.email ?? normalizeEmail(identity.email);
-    const membership = user
-      ? await this.dataSource
-          .getRepository(Membership)
-          .findOneBy({ workspaceId: workspace.id, userId: user.id })
-      : null;
+    const person = await this.findPerson(workspace.id, context.userId, identity.email);
+    const email = person?.email ?? normalizeEmail(identity.email);
+    const membership = person?.membership ?? null;
     const mayCreateJustInTime =
       membership === null &&
       context.userId === undefined &&
       context.justInTime &&
       !workspace.scimOnlyProvisioning &&
       (await this.domains.isVerifiedDomainOf(workspace.id, emailDomain(email)));
-    if (mayCreateJustInTime && user && (await this.members.wasRemoved(workspace.id, user.id))) {
+    if (
+      mayCreateJustInTime &&
+      person &&
+      (await this.members.wasRemoved(workspace.id, person.userId))
+    ) {
       throw new AuthException(
         'MEMBER_REMOVED',
         'An admin removed you from this workspace. Please ask an admin to add you again or to send you an invite.',
@@ -95,7 +99,7 @@ export class ExternalSignInService {
     assertMembershipActiveOrThrow(membership, { mayCreateJustInTime });
 
     return this.dataSource.transaction(async (tx) => {
-      let userId = user?.id;
+      let userId = person?.userId;
       if (!membership) {
         const added = await this.members.addInTransaction(tx, workspace, {
           email,
@@ -120,7 +124,38 @@ export class ExternalSignInService {
         targetId: session.id,
         details: { method: context.method, userId, email, justInTime: !membership },
       });
-      return { token, sessionId: session.id, userId: userId!, createdJustInTime: !membership };
+      return {
+        token,
+        sessionId: session.id,
+        userId: userId!,
+        createdJustInTime: !membership,
+        lifetimeEndsAt: new Date(
+          session.createdAt.getTime() + workspace.sessionLifetimeSeconds * 1000,
+        ),
+      };
     });
+  }
+
+  /** The account (by id when the provider decided it, else by email) and its membership. */
+  private async findPerson(
+    workspaceId: string,
+    userId: string | undefined,
+    email: string,
+  ): Promise<Person | null> {
+    const rows: { id: string; email: string; status: MemberStatus | null }[] =
+      await this.dataSource.query(
+        `SELECT u.id, u.email, m.status
+           FROM users u
+           LEFT JOIN memberships m ON m.workspace_id = $1 AND m.user_id = u.id
+          WHERE ${userId !== undefined ? 'u.id = $2' : 'u.email = $2'}`,
+        [workspaceId, userId ?? normalizeEmail(email)],
+      );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      userId: row.id,
+      email: row.email,
+      membership: row.status === null ? null : { status: row.status },
+    };
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomInt } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, type ObjectLiteral, type Repository } from 'typeorm';
 import type { AuditActor } from '../../common/actor.js';
 import { isUuid } from '../../common/ids.js';
 import { SecretBox } from '../../common/secret-box.js';
@@ -9,6 +9,7 @@ import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import { isUniqueViolation } from '../../database/database-errors.js';
 import { AuditService } from '../../workspace/audit.service.js';
+import { Workspace } from '../../workspace/entities/workspace.entity.js';
 import { lockWorkspace } from '../../workspace/workspace-lock.js';
 import { type ForceOption, WorkspaceService } from '../../workspace/workspace.service.js';
 import { assertMayForceOrThrow } from '../sign-in-policy.js';
@@ -68,10 +69,35 @@ export function newProviderToken(): string {
   return token;
 }
 
+/** Provider tokens: letters, digits, and the `_` and `-` of older base64url tokens. */
+const PROVIDER_TOKEN = /^[A-Za-z0-9_-]{16,64}$/;
+
+/** `alias.column AS "alias.property"` for every column of the entity (even unselected ones). */
+function selectList(repository: Repository<ObjectLiteral>, alias: string): string {
+  return repository.metadata.columns
+    .map((column) => `${alias}.${column.databaseName} AS "${alias}.${column.propertyName}"`)
+    .join(', ');
+}
+
+/** The entity whose columns a row selected with selectList(…, alias) holds. */
+function entityFrom<T extends ObjectLiteral>(
+  repository: Repository<T>,
+  row: Record<string, unknown>,
+  alias: string,
+): T {
+  const values: Record<string, unknown> = {};
+  for (const { propertyName } of repository.metadata.columns) {
+    values[propertyName] = row[`${alias}.${propertyName}`];
+  }
+  return repository.create(values as T);
+}
+
 /** SAML providers of a workspace: any number, each with its own URLs, token and SP key pair. */
 @Injectable()
 export class SamlProviderService {
   private readonly keyBox: SecretBox;
+  /** The select list of findForSignIn, made from the entities' columns on first use. */
+  private signInColumns: string | undefined;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -124,7 +150,7 @@ export class SamlProviderService {
 
   /** The provider a token names (with its sealed key), for the sign-in routes. */
   async findByToken(token: string): Promise<SamlProvider | null> {
-    if (!/^[A-Za-z0-9_-]{16,64}$/.test(token)) return null;
+    if (!PROVIDER_TOKEN.test(token)) return null;
     return this.dataSource
       .getRepository(SamlProvider)
       .createQueryBuilder('p')
@@ -133,7 +159,32 @@ export class SamlProviderService {
       .getOne();
   }
 
-  spPrivateKey(provider: SamlProvider): string {
+  /**
+   * The provider a token names (with its sealed key) and its workspace, in one statement: what
+   * the ACS needs before it looks at the response.
+   */
+  async findForSignIn(
+    token: string,
+  ): Promise<{ provider: SamlProvider; workspace: Workspace } | null> {
+    if (!PROVIDER_TOKEN.test(token)) return null;
+    const providers = this.dataSource.getRepository(SamlProvider);
+    const workspaces = this.dataSource.getRepository(Workspace);
+    this.signInColumns ??= `${selectList(providers, 'p')}, ${selectList(workspaces, 'w')}`;
+    const rows: Record<string, unknown>[] = await this.dataSource.query(
+      `SELECT ${this.signInColumns}
+         FROM saml_providers p JOIN workspaces w ON w.id = p.workspace_id
+        WHERE p.provider_token = $1`,
+      [token],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      provider: entityFrom(providers, row, 'p'),
+      workspace: entityFrom(workspaces, row, 'w'),
+    };
+  }
+
+  spPrivateKey(provider: Pick<SamlProvider, 'id' | 'spPrivateKeySealed'>): string {
     const key = this.keyBox.open(provider.spPrivateKeySealed);
     if (!key)
       throw new Error(

@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 /**
  * node-saml's InResponseTo cache, in PostgreSQL and scoped to one provider: any instance can
  * match a response to the AuthnRequest another instance issued, and a request of provider A can
- * never answer for provider B.
+ * never answer for provider B. Requests nobody answered are deleted by SamlReplayCache.prune.
  */
 export class SamlRequestCache implements CacheProvider {
   constructor(
@@ -18,11 +18,6 @@ export class SamlRequestCache implements CacheProvider {
       `INSERT INTO saml_requests (provider_id, request_id, created_at) VALUES ($1, $2, $3)
        ON CONFLICT DO NOTHING RETURNING created_at`,
       [this.providerId, key, value],
-    );
-    // Old requests nobody answered: forget them as new ones come in.
-    await this.dataSource.query(
-      `DELETE FROM saml_requests WHERE created_at < now() - make_interval(secs => $1)`,
-      [this.ttlSeconds * 2],
     );
     return rows[0] ? { value, createdAt: rows[0].created_at.getTime() } : null;
   }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Profile } from '@node-saml/node-saml';
-import { MultiSamlStrategy, type PassportSamlConfig } from '@node-saml/passport-saml';
+import { type Profile, type SamlConfig, ValidateInResponseTo } from '@node-saml/node-saml';
+import { MultiSamlStrategy } from '@node-saml/passport-saml';
 import type { Request, Response } from 'express';
 import { Passport, type Strategy } from 'passport';
 import { DataSource } from 'typeorm';
@@ -11,13 +11,14 @@ import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import { AuditService } from '../../workspace/audit.service.js';
 import type { Workspace } from '../../workspace/entities/workspace.entity.js';
-import { WorkspaceService } from '../../workspace/workspace.service.js';
 import { ExternalSignInService, ExternalSignInResult } from '../external-sign-in.service.js';
 import { LoginThrottleService } from '../login-throttle.service.js';
 import { assertSignInMethodEnabledOrThrow } from '../sign-in-policy.js';
 import { identityFromProfile } from './saml-identity.js';
+import { SamlInstances, type SamlProviderConfig } from './saml-instances.js';
 import type { SamlProvider } from './saml-provider.entity.js';
 import { SamlProviderService } from './saml-provider.service.js';
+import { SamlReplayCache } from './saml-replay-cache.js';
 import { SamlRequestCache } from './saml-request-cache.js';
 import {
   checkAssertion,
@@ -43,7 +44,8 @@ const NODE_SAML_ERRORS: [RegExp, SamlErrorCode][] = [
   [/SAML provider returned|status/i, 'SAML_STATUS_NOT_SUCCESS'],
 ];
 
-function fromNodeSaml(error: Error): SamlException {
+function fromNodeSaml(thrown: unknown): SamlException {
+  const error = thrown instanceof Error ? thrown : new Error(String(thrown));
   const code = NODE_SAML_ERRORS.find(([pattern]) => pattern.test(error.message))?.[1];
   return new SamlException(
     code ?? 'SAML_MALFORMED_RESPONSE',
@@ -52,23 +54,24 @@ function fromNodeSaml(error: Error): SamlException {
 }
 
 /**
- * SP-initiated and IdP-initiated SAML sign-in through passport-saml's MultiSamlStrategy (one
- * strategy, options per provider), plus the checks node-saml leaves to the SP, the replay cache,
- * and the workspace's sign-in rules.
+ * SAML sign-in: SP-initiated login through passport-saml's MultiSamlStrategy (one strategy,
+ * options per provider); the ACS validates with the provider's cached node-saml instance, then
+ * runs the checks node-saml leaves to the SP, the replay cache, and the workspace's sign-in rules.
  */
 @Injectable()
 export class SamlSignInService {
   private readonly logger = new Logger(SamlSignInService.name);
   private readonly passport = new Passport();
+  private readonly instances = new SamlInstances((provider) => this.samlOptions(provider));
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly providers: SamlProviderService,
-    private readonly workspaces: WorkspaceService,
     private readonly externalSignIn: ExternalSignInService,
     private readonly audit: AuditService,
     private readonly throttle: LoginThrottleService,
+    private readonly replays: SamlReplayCache,
   ) {
     // Registered by name: passport then derives a fresh strategy object per request, so
     // concurrent requests never share one (an instance passed directly would be mutated).
@@ -104,14 +107,14 @@ export class SamlSignInService {
   }
 
   private async findProvider(token: string) {
-    const provider = await this.providers.findByToken(token);
-    if (!provider) {
+    const found = await this.providers.findForSignIn(token);
+    if (!found) {
       throw new SamlException(
         'SAML_PROVIDER_NOT_FOUND',
         'There is no SAML provider at this address.',
       );
     }
-    return { provider, workspace: await this.workspaces.getByIdOrSlug(provider.workspaceId) };
+    return found;
   }
 
   private assertUsable(provider: SamlProvider, workspace: Workspace): void {
@@ -124,7 +127,7 @@ export class SamlSignInService {
     assertSignInMethodEnabledOrThrow(workspace.signInMethods, 'saml');
   }
 
-  samlOptions(provider: SamlProvider): Partial<PassportSamlConfig> {
+  samlOptions(provider: SamlProviderConfig): SamlConfig {
     const urls = samlUrls(this.config.http.publicUrl, provider.providerToken);
     // Opened only when used, so a provider that neither signs nor decrypts never needs it.
     const needsKey = provider.signAuthnRequests || provider.wantEncryptedAssertions;
@@ -140,7 +143,9 @@ export class SamlSignInService {
       // A signed Response or a signed Assertion is required (node-saml refuses neither).
       wantAuthnResponseSigned: false,
       wantAssertionsSigned: false,
-      validateInResponseTo: (provider.allowIdpInitiated ? 'ifPresent' : 'always') as never,
+      validateInResponseTo: provider.allowIdpInitiated
+        ? ValidateInResponseTo.ifPresent
+        : ValidateInResponseTo.always,
       requestIdExpirationPeriodMs: this.config.saml.requestTtlSeconds * 1000,
       cacheProvider: new SamlRequestCache(
         this.dataSource,
@@ -196,7 +201,7 @@ export class SamlSignInService {
       this.assertUsable(provider, workspace);
       const body = (request.body ?? {}) as Record<string, unknown>;
       decodeSamlResponse(body.SAMLResponse);
-      const profile = await this.validate(request, provider);
+      const profile = await this.validate(provider, body.SAMLResponse as string);
       const urls = samlUrls(this.config.http.publicUrl, provider.providerToken);
       const expected = {
         idpEntityId: provider.idpEntityId,
@@ -209,7 +214,9 @@ export class SamlSignInService {
       }
       checkResponseEnvelope(profile.getSamlResponseXml(), expected);
       const assertion = checkAssertion(profile.getAssertionXml(), expected);
-      await this.rememberAssertion(provider, assertion.assertionId, assertion.expiresAt);
+      if (!(await this.replays.remember(provider.id, assertion.assertionId, assertion.expiresAt))) {
+        throw new SamlException('SAML_REPLAYED', 'This SAML assertion has already been used.');
+      }
       const identity = identityFromProfile(profile);
       email = identity.email;
       const result = await this.externalSignIn.complete(workspace, identity, {
@@ -228,26 +235,20 @@ export class SamlSignInService {
     }
   }
 
-  private async validate(request: Request, provider: SamlProvider): Promise<Profile> {
-    (request as SamlRequest).samlProvider = provider;
-    return new Promise<Profile>((resolve, reject) => {
-      this.runStrategy(
-        request,
-        {} as Response,
-        (error, user) => {
-          if (error) reject(error instanceof AppException ? error : fromNodeSaml(error));
-          else if (!user || !user.profile) {
-            reject(
-              new SamlException('SAML_MALFORMED_RESPONSE', 'The SAML response has no assertion.'),
-            );
-          } else resolve(user.profile);
-        },
-        (error) =>
-          reject(
-            error instanceof Error ? fromNodeSaml(error) : new Error('SAML validation failed'),
-          ),
-      );
-    });
+  /** node-saml's validation (signature, audience, timestamps, InResponseTo) of a POSTed response. */
+  private async validate(provider: SamlProvider, samlResponse: string): Promise<Profile> {
+    let profile: Profile | null;
+    try {
+      ({ profile } = await this.instances
+        .for(provider)
+        .validatePostResponseAsync({ SAMLResponse: samlResponse }));
+    } catch (error) {
+      throw error instanceof AppException ? error : fromNodeSaml(error);
+    }
+    if (!profile) {
+      throw new SamlException('SAML_MALFORMED_RESPONSE', 'The SAML response has no assertion.');
+    }
+    return profile;
   }
 
   /** Runs the named strategy for one request with a custom callback (no passport session). */
@@ -263,19 +264,6 @@ export class SamlSignInService {
       next: (error?: unknown) => void,
     ) => void;
     middleware(request, response, next);
-  }
-
-  /** Each assertion signs in once: a second presentation before it expires is a replay. */
-  private async rememberAssertion(provider: SamlProvider, assertionId: string, expiresAt: Date) {
-    await this.dataSource.query(`DELETE FROM saml_replay_cache WHERE expires_at < now()`);
-    const rows: unknown[] = await this.dataSource.query(
-      `INSERT INTO saml_replay_cache (provider_id, assertion_id, expires_at) VALUES ($1, $2, $3)
-       ON CONFLICT DO NOTHING RETURNING assertion_id`,
-      [provider.id, assertionId, expiresAt],
-    );
-    if (rows.length === 0) {
-      throw new SamlException('SAML_REPLAYED', 'This SAML assertion has already been used.');
-    }
   }
 
   private async recordFailure(

@@ -7,7 +7,6 @@ import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import { safeRedirect } from '../redirect.js';
 import { SessionCookie } from '../session/session-cookie.js';
-import { SessionService } from '../session/session.service.js';
 import { SamlSignInService } from './saml-sign-in.service.js';
 import { SamlException } from './saml.errors.js';
 import { SamlProviderService } from './saml-provider.service.js';
@@ -18,7 +17,6 @@ export class SamlController {
   constructor(
     private readonly signIn: SamlSignInService,
     private readonly providers: SamlProviderService,
-    private readonly sessions: SessionService,
     private readonly cookie: SessionCookie,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -49,9 +47,7 @@ export class SamlController {
     @Res({ passthrough: true }) response: Response,
   ) {
     const result = await this.signIn.consume(request, token);
-    const session = await this.sessions.authenticate(result.token);
-    if (!session) throw new Error('A session just created did not authenticate');
-    this.cookie.set(response, result.token, session.lifetimeEndsAt);
+    this.cookie.set(response, result.token, result.lifetimeEndsAt);
     response.redirect(302, safeRedirect(result.redirectTo, this.config.http.frontendUrl));
   }
 

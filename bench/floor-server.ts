@@ -26,6 +26,10 @@ const samlCertificate = process.env.BENCH_SAML_CERTIFICATE ?? '';
  * (workspace_id, lower(scim_user_name)).
  */
 let userNameWhere = 'lower(m.scim_user_name) = lower($2)';
+/** The member total: kept by triggers in workspace_counts (migration 1764580000000) when it exists. */
+let memberTotalSql = `SELECT count(*)::int AS total FROM memberships WHERE workspace_id = $1`;
+/** The admin member list's order: memberships.email (migration 1764560000000), else users.email. */
+let memberOrder = 'u.email';
 
 interface UserRow {
   user_id: string;
@@ -108,10 +112,46 @@ async function createUser(workspaceId: string, req: IncomingMessage, res: Server
   }
 }
 
+/** A page's last (created_at, user_id), microseconds kept, as an RFC 9865-style cursor. */
+const cursorOf = (row: PagedRow) => Buffer.from(JSON.stringify(row.seek)).toString('base64url');
+const keyOf = (cursor: string) =>
+  JSON.parse(Buffer.from(cursor, 'base64url').toString()) as string[];
+
+interface PagedRow extends UserRow {
+  seek: [string, string];
+}
+
+/**
+ * A page in the order Gatehouse lists (created_at, user_id). With a cursor, a seek from the
+ * previous page's last key on memberships_created_idx (the walk); with startIndex, the page's keys
+ * found on that index alone past the offset, then only those rows joined (random pages).
+ */
+async function userPage(workspaceId: string, count: number, startIndex: number, cursor?: string) {
+  const columns = `${USER_COLUMNS}, json_build_array(to_json(m.created_at) #>> '{}', m.user_id) AS seek`;
+  if (cursor) {
+    const [createdAt, userId] = keyOf(cursor);
+    return db.query<PagedRow>(
+      `SELECT ${columns} FROM memberships m JOIN users u ON u.id = m.user_id
+        WHERE m.workspace_id = $1 AND (m.created_at, m.user_id) > ($2, $3)
+        ORDER BY m.created_at, m.user_id LIMIT $4`,
+      [workspaceId, createdAt, userId, count],
+    );
+  }
+  return db.query<PagedRow>(
+    `WITH k AS (SELECT user_id FROM memberships WHERE workspace_id = $1
+                 ORDER BY created_at, user_id LIMIT $2 OFFSET $3)
+     SELECT ${columns} FROM k JOIN memberships m ON m.workspace_id = $1 AND m.user_id = k.user_id
+       JOIN users u ON u.id = m.user_id
+      ORDER BY m.created_at, m.user_id`,
+    [workspaceId, count, startIndex - 1],
+  );
+}
+
 async function listUsers(workspaceId: string, query: URLSearchParams, res: ServerResponse) {
   const filter = /^userName eq "(.*)"$/.exec(query.get('filter') ?? '');
   let total: number;
   let rows: UserRow[];
+  let nextCursor: string | undefined;
   const startIndex = Math.max(1, Number(query.get('startIndex') ?? 1));
   const count = Math.min(100, Number(query.get('count') ?? 100));
   if (filter) {
@@ -122,16 +162,13 @@ async function listUsers(workspaceId: string, query: URLSearchParams, res: Serve
     ));
     total = rows.length;
   } else {
-    const counted = await db.query<{ total: number }>(
-      `SELECT count(*)::int AS total FROM memberships WHERE workspace_id = $1`,
-      [workspaceId],
-    );
+    const [counted, page] = await Promise.all([
+      db.query<{ total: number }>(memberTotalSql, [workspaceId]),
+      userPage(workspaceId, count, startIndex, query.get('cursor') ?? undefined),
+    ]);
     total = counted.rows[0]!.total;
-    ({ rows } = await db.query<UserRow>(
-      `SELECT ${USER_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id
-        WHERE m.workspace_id = $1 ORDER BY m.user_id LIMIT $2 OFFSET $3`,
-      [workspaceId, count, startIndex - 1],
-    ));
+    rows = page.rows;
+    if (page.rows.length === count) nextCursor = cursorOf(page.rows.at(-1)!);
   }
   send(
     res,
@@ -142,6 +179,7 @@ async function listUsers(workspaceId: string, query: URLSearchParams, res: Serve
       startIndex,
       itemsPerPage: rows.length,
       Resources: rows.map(scimUser),
+      ...(nextCursor ? { nextCursor } : {}),
     },
     'application/scim+json',
   );
@@ -186,7 +224,7 @@ async function members(workspaceId: string, query: URLSearchParams, res: ServerR
     db.query<Record<string, unknown>>(
       `SELECT m.user_id, u.email, u.full_name, m.role, m.status, m.source, m.created_at
          FROM memberships m JOIN users u ON u.id = m.user_id
-        WHERE m.workspace_id = $1 ORDER BY u.email LIMIT $2 OFFSET $3`,
+        WHERE m.workspace_id = $1 ORDER BY ${memberOrder}, m.user_id LIMIT $2 OFFSET $3`,
       [workspaceId, limit, offset],
     ),
   ]);
@@ -242,11 +280,20 @@ const server = createServer((req, res) => {
   });
 });
 async function detectSchema() {
-  const { rows } = await db.query(
-    `SELECT 1 FROM information_schema.columns
-      WHERE table_name = 'memberships' AND column_name = 'user_name_key'`,
+  const { rows } = await db.query<{ column_name: string }>(
+    `SELECT column_name FROM information_schema.columns
+      WHERE table_name = 'memberships' AND column_name IN ('user_name_key', 'email')`,
   );
-  if (rows.length) userNameWhere = 'm.user_name_key = lower($2)';
+  const has = (column: string) => rows.some((row) => row.column_name === column);
+  if (has('user_name_key')) userNameWhere = 'm.user_name_key = lower($2)';
+  if (has('email')) memberOrder = 'm.email';
+  const counts = await db.query<{ kept: boolean }>(
+    `SELECT to_regclass('workspace_counts') IS NOT NULL AS kept`,
+  );
+  if (counts.rows[0]?.kept) {
+    memberTotalSql = `SELECT coalesce(sum(row_count), 0)::int AS total FROM workspace_counts
+                       WHERE workspace_id = $1 AND counted = 'memberships'`;
+  }
 }
 
 await detectSchema();

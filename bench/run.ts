@@ -91,7 +91,11 @@ async function scimWorkspace(base: string, idpCertificatePem: string) {
   };
 }
 
-/** Pages of 100 from the first to the last: seconds taken, and whether totalResults held. */
+/**
+ * Pages of 100 from the first to the last: seconds taken, and whether totalResults held. Pages
+ * follow `nextCursor` (RFC 9865) when the server gives one (the floor's keyset walk), else
+ * `startIndex` (as Okta walks Gatehouse).
+ */
 async function walk(
   base: string,
   path: string,
@@ -105,8 +109,13 @@ async function walk(
   let total = -1;
   let exact = true;
   let complete = true;
+  let cursor: string | undefined;
+  let byCursor = false;
   for (let startIndex = 1; total < 0 || startIndex <= total; startIndex += 100) {
-    const page = await call(`${base}${path}?startIndex=${startIndex}&count=100`, { headers }, 200);
+    const where = cursor ? `cursor=${cursor}` : `startIndex=${startIndex}`;
+    const page = await call(`${base}${path}?${where}&count=100`, { headers }, 200);
+    cursor = page.nextCursor as string | undefined;
+    byCursor ||= cursor !== undefined;
     if (total >= 0 && page.totalResults !== total) exact = false;
     total = page.totalResults as number;
     for (const user of page.Resources as { id: string }[]) seen.add(user.id);
@@ -120,8 +129,8 @@ async function walk(
   return {
     seconds: complete ? seconds : (seconds * expected) / seen.size,
     note:
-      `totalResults ${total} (SQL count ${expected}), ${seen.size} distinct ids: ` +
-      `${exact ? 'exact' : 'NOT EXACT'}` +
+      `${byCursor ? 'by cursor, ' : ''}totalResults ${total} (SQL count ${expected}), ` +
+      `${seen.size} distinct ids: ${exact ? 'exact' : 'NOT EXACT'}` +
       (complete ? '' : `; stopped after ${WALK_LIMIT_SECONDS} s, time extrapolated`),
   };
 }

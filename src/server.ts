@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
@@ -8,6 +9,7 @@ import { DataSource } from 'typeorm';
 import { AppModule } from './app.module.js';
 import { configureApp } from './bootstrap.js';
 import type { AppConfig } from './config/configuration.js';
+import type { NextFunction, Request, Response } from 'express';
 
 /** Signals that stop the service gracefully. SIGUSR2 (nodemon, log tools) is not one of them. */
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
@@ -28,24 +30,57 @@ export async function startServer({ config, databaseUrl, onShutdown }: ServerOpt
     { bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(Logger));
+  const readiness = readinessGate(app);
   configureApp(app, config);
   await app.listen(config.http.port, config.http.host);
-  stopGracefullyOnSignals(app);
+  stopGracefullyOnSignals(app, readiness, config.http.shutdownDrainMs);
   return (app.getHttpServer().address() as AddressInfo).port;
 }
 
 /**
- * A stop signal closes the listening socket at once (new connections are refused), lets the
- * requests in flight finish, then closes the database pool and exits 0.
+ * Once a stop signal came, `GET /health/ready` answers 503 SHUTTING_DOWN, so that a load
+ * balancer checking it sends no more requests here while the listener is still open.
  */
-function stopGracefullyOnSignals(app: NestExpressApplication) {
+function readinessGate(app: NestExpressApplication): { stopping: boolean } {
+  const readiness = { stopping: false };
+  app.use('/health/ready', (_request: Request, response: Response, next: NextFunction) => {
+    if (!readiness.stopping) return next();
+    response.status(503).json({
+      statusCode: 503,
+      code: 'SHUTTING_DOWN',
+      message: 'Gatehouse is stopping: it finishes the requests in flight and takes no new ones.',
+    });
+  });
+  return readiness;
+}
+
+/**
+ * A stop signal fails the readiness check; after `drainMs` (0: at once) — time for a load
+ * balancer to see that and stop sending requests here — it closes the listening socket (new
+ * connections are refused), lets the requests in flight finish, then closes the database pool
+ * and exits 0. Closing the listener while a balancer still sends requests would reset the
+ * connections waiting to be accepted: their requests would fail though nothing had run.
+ */
+function stopGracefullyOnSignals(
+  app: NestExpressApplication,
+  readiness: { stopping: boolean },
+  drainMs: number,
+) {
   const logger = app.get(Logger);
   const server: Server = app.getHttpServer();
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.log(`${signal} received: finishing the requests in flight, then stopping`);
+    readiness.stopping = true;
+    if (drainMs > 0) {
+      logger.log(
+        `${signal} received: /health/ready answers 503; serving ${drainMs} ms more, then finishing the requests in flight and stopping`,
+      );
+      await sleep(drainMs);
+    } else {
+      logger.log(`${signal} received: finishing the requests in flight, then stopping`);
+    }
     // Stops accepting and closes idle keep-alive connections; Nest's app.close() below waits for
     // the busy ones to end before its shutdown hooks close the pool.
     server.close();

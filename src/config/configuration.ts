@@ -27,6 +27,7 @@ export const environmentSchema = z.object({
   SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: booleanFromEnv.default(false),
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(120_000).default(0),
   SESSION_COOKIE_NAME: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'must contain only letters, digits, _ and -')
@@ -72,7 +73,15 @@ export const environmentVariableNames = Object.keys(environmentSchema.shape);
 
 export interface AppConfig {
   nodeEnv: 'development' | 'test' | 'production';
-  http: { host: string; port: number; publicUrl: string; frontendUrl: string; trustProxy: boolean };
+  http: {
+    host: string;
+    port: number;
+    publicUrl: string;
+    frontendUrl: string;
+    trustProxy: boolean;
+    /** After a stop signal: serve this long with /health/ready at 503 before closing the listener. */
+    shutdownDrainMs: number;
+  };
   database: {
     /** Undefined: run the embedded PostgreSQL (PGlite) under `dataDir`. */
     url: string | undefined;
@@ -172,6 +181,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       publicUrl,
       frontendUrl: stripTrailingSlash(e.FRONTEND_URL ?? publicUrl),
       trustProxy: e.TRUST_PROXY,
+      shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
     },
     database: {
       url: e.DATABASE_URL,

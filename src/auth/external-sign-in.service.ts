@@ -29,7 +29,11 @@ export interface ExternalSignInContext {
    * `oid`): the email is then not used to find anyone.
    */
   userId?: string;
-  /** Runs in the sign-in's transaction before the session is created (e.g. to bind an identity). */
+  /**
+   * Runs in the sign-in's transaction (e.g. to bind an identity), so it commits with the session
+   * or not at all; before the session is created, or just after for an active member found by
+   * email (whose session insert is what finds them).
+   */
   beforeSession?: (tx: EntityManager, userId: string) => Promise<void>;
   /** Who vouched, for audit events (e.g. the SAML provider's name). */
   actor: AuditActor;
@@ -46,6 +50,12 @@ export interface ExternalSignInResult {
   createdJustInTime: boolean;
   /** The end of the session's lifetime regardless of activity (the cookie's expiry). */
   lifetimeEndsAt: Date;
+}
+
+/** A session just created, with its cookie token. */
+interface CreatedSession {
+  token: string;
+  session: { id: string; userId: string; createdAt: Date };
 }
 
 /** The account an identity names and its membership of the workspace, if any. */
@@ -77,6 +87,11 @@ export class ExternalSignInService {
     context: ExternalSignInContext,
   ): Promise<ExternalSignInResult> {
     assertSignInMethodEnabledOrThrow(workspace.signInMethods, context.method);
+    // Most sign-ins are of active members: one statement finds them and inserts the session.
+    if (context.userId === undefined) {
+      const signedIn = await this.signInActiveMember(workspace, identity, context);
+      if (signedIn) return signedIn;
+    }
     const person = await this.findPerson(workspace.id, context.userId, identity.email);
     const email = person?.email ?? normalizeEmail(identity.email);
     const membership = person?.membership ?? null;
@@ -111,29 +126,72 @@ export class ExternalSignInService {
         userId = added.userId;
       }
       await context.beforeSession?.(tx, userId!);
-      const { token, session } = await this.sessions.create(tx, {
+      const created = await this.sessions.create(tx, {
         workspaceId: workspace.id,
         userId: userId!,
         method: context.method,
         ipAddress: context.ipAddress,
         userAgent: context.userAgent,
       });
-      await this.audit.record(tx, workspace.id, context.actor, {
-        action: 'session.created',
-        targetType: 'session',
-        targetId: session.id,
-        details: { method: context.method, userId, email, justInTime: !membership },
+      return this.recordSession(tx, workspace, context, created, {
+        email,
+        justInTime: !membership,
       });
-      return {
-        token,
-        sessionId: session.id,
-        userId: userId!,
-        createdJustInTime: !membership,
-        lifetimeEndsAt: new Date(
-          session.createdAt.getTime() + workspace.sessionLifetimeSeconds * 1000,
-        ),
-      };
     });
+  }
+
+  /**
+   * The common case: the email names an active member, and the statement that finds them is the
+   * session insert. Null (nothing written) for anyone else: complete() then finds out why.
+   */
+  private signInActiveMember(
+    workspace: Workspace,
+    identity: ExternalIdentity,
+    context: ExternalSignInContext,
+  ): Promise<ExternalSignInResult | null> {
+    const email = normalizeEmail(identity.email);
+    return this.dataSource.transaction(async (tx) => {
+      const created = await this.sessions.createForActiveMember(tx, {
+        workspaceId: workspace.id,
+        email,
+        method: context.method,
+        ipAddress: context.ipAddress,
+        userAgent: context.userAgent,
+      });
+      if (!created) return null;
+      await context.beforeSession?.(tx, created.session.userId);
+      return this.recordSession(tx, workspace, context, created, { email, justInTime: false });
+    });
+  }
+
+  /** The session's audit event, in its transaction; what the caller needs for the cookie. */
+  private async recordSession(
+    tx: EntityManager,
+    workspace: Workspace,
+    context: ExternalSignInContext,
+    { token, session }: CreatedSession,
+    person: { email: string; justInTime: boolean },
+  ): Promise<ExternalSignInResult> {
+    await this.audit.record(tx, workspace.id, context.actor, {
+      action: 'session.created',
+      targetType: 'session',
+      targetId: session.id,
+      details: {
+        method: context.method,
+        userId: session.userId,
+        email: person.email,
+        justInTime: person.justInTime,
+      },
+    });
+    return {
+      token,
+      sessionId: session.id,
+      userId: session.userId,
+      createdJustInTime: person.justInTime,
+      lifetimeEndsAt: new Date(
+        session.createdAt.getTime() + workspace.sessionLifetimeSeconds * 1000,
+      ),
+    };
   }
 
   /** The account (by id when the provider decided it, else by email) and its membership. */

@@ -29,11 +29,16 @@ describe('SAML ACS path', () => {
     await a?.close();
   });
 
-  async function memberAndProvider(): Promise<{ slug: string; provider: ProviderFixture }> {
+  async function memberAndProvider(): Promise<{
+    id: string;
+    slug: string;
+    provider: ProviderFixture;
+  }> {
     const keys = await idpKeys();
     const ws = await createWorkspace(a);
     await addMember(a, ws.slug, 'ada@acme.test');
-    return { slug: ws.slug, provider: await createProvider(a, ws.slug, { key: keys[0]! }) };
+    const provider = await createProvider(a, ws.slug, { key: keys[0]! });
+    return { id: ws.id, slug: ws.slug, provider };
   }
 
   function editProvider(slug: string, provider: ProviderFixture, changes: object) {
@@ -65,7 +70,7 @@ describe('SAML ACS path', () => {
   }
 
   describe('successful', () => {
-    it('signs an existing member in with nine statements, deleting nothing on the way', async () => {
+    it('signs an existing member in with eight statements, deleting nothing on the way', async () => {
       const { provider } = await memberAndProvider();
       const xml = await responseFor(provider, 'ada@acme.test');
       let status = 0;
@@ -73,9 +78,9 @@ describe('SAML ACS path', () => {
         status = (await postToAcs(b, provider, xml)).status;
       });
       expect(status).toBe(302);
-      // Throttle take, provider and workspace, replay cache, person and membership, the session
-      // and its audit event in one transaction (4), throttle refund.
-      expect(statements).toHaveLength(9);
+      // Throttle take, provider and workspace, replay cache, then one transaction (4): the session
+      // inserted for the active member it finds, its audit event; throttle refund.
+      expect(statements).toHaveLength(8);
       expect(statements.filter((sql) => /^DELETE/i.test(sql))).toEqual([]);
       expect(statements.filter((sql) => /saml_providers/.test(sql))).toHaveLength(1);
     });
@@ -175,6 +180,26 @@ describe('SAML ACS path', () => {
       await editProvider(slug, provider, { enabled: false });
       const res = await postToAcs(b, provider, await responseFor(provider, 'ada@acme.test'));
       expect([res.status, res.body.code]).toEqual([403, 'SAML_PROVIDER_DISABLED']);
+    });
+
+    it('writes no session for a deactivated member (the one-statement insert finds nobody)', async () => {
+      const { id, slug, provider } = await memberAndProvider();
+      const members = await a.http
+        .get(`/api/workspaces/${slug}/members?email=ada@acme.test`)
+        .set('Authorization', a.internal);
+      const userId = members.body.items[0].userId as string;
+      await a.http
+        .patch(`/api/workspaces/${slug}/members/${userId}`)
+        .set('Authorization', a.internal)
+        .send({ status: 'deactivated' })
+        .expect(200);
+      const res = await postToAcs(b, provider, await responseFor(provider, 'ada@acme.test'));
+      expect([res.status, res.body.code]).toEqual([403, 'MEMBERSHIP_DEACTIVATED']);
+      const [row] = await a.dataSource.query(
+        `SELECT count(*)::int AS sessions FROM sessions WHERE workspace_id = $1 AND user_id = $2`,
+        [id, userId],
+      );
+      expect(row).toEqual({ sessions: 0 });
     });
 
     it('refuses an assertion ID whose replay entry is still live', async () => {

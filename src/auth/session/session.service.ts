@@ -81,6 +81,44 @@ export class SessionService {
     return { token, session };
   }
 
+  /**
+   * A session for the person with this email if they are an active member of the workspace, in
+   * one statement (the sign-in's common case); null, and nothing written, when they are not.
+   */
+  async createForActiveMember(
+    tx: EntityManager,
+    input: {
+      workspaceId: string;
+      email: string;
+      method: SignInMethod;
+      ipAddress?: string;
+      userAgent?: string;
+    },
+  ): Promise<{ token: string; session: Pick<Session, 'id' | 'userId' | 'createdAt'> } | null> {
+    const token = randomToken(32);
+    const rows: { id: string; user_id: string; created_at: Date }[] = await tx.query(
+      `INSERT INTO sessions
+         (token_hash, workspace_id, user_id, method, last_seen_at, ip_address, user_agent)
+       SELECT $1, m.workspace_id, m.user_id, $3, $4, $5, $6
+         FROM users u JOIN memberships m ON m.workspace_id = $2 AND m.user_id = u.id
+        WHERE u.email = $7 AND m.status = 'active'
+       RETURNING id, user_id, created_at`,
+      [
+        tokenDigest(this.config.secretKey, token),
+        input.workspaceId,
+        input.method,
+        new Date(),
+        input.ipAddress ?? null,
+        input.userAgent?.slice(0, 512) ?? null,
+        input.email,
+      ],
+    );
+    const row = rows[0];
+    return row
+      ? { token, session: { id: row.id, userId: row.user_id, createdAt: row.created_at } }
+      : null;
+  }
+
   /** The session a cookie token names, if it is live; refreshes its idle clock. One query. */
   async authenticate(token: string): Promise<ActiveSession | null> {
     if (!token || token.length > 128) return null;

@@ -68,7 +68,7 @@ export const environmentSchema = z.object({
 
 export type Environment = z.input<typeof environmentSchema>;
 
-/** Every environment variable the service reads (the README's configuration table lists them). */
+/** Every environment variable the service reads (docs/operations.md lists them). */
 export const environmentVariableNames = Object.keys(environmentSchema.shape);
 
 export interface AppConfig {

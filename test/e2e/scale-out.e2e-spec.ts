@@ -1,9 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import pg from 'pg';
 import { PASSWORD } from '../support/fixtures.js';
 import {
   freePort,
   HAPROXY,
+  haproxyConfig,
   haveHaproxy,
   startHaproxy,
   type RunningHaproxy,
@@ -29,6 +30,23 @@ if (!haveHaproxy()) {
   );
 }
 const describeScaleOut = haveHaproxy() && !usingEmbeddedDatabase() ? describe : describe.skip;
+
+describe("docs/operations.md's HAProxy configuration", () => {
+  it('is the one this test runs, with the addresses of a deployment', () => {
+    const docs = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+    const shown = /```haproxy\n([\s\S]*?)```/.exec(docs)?.[1];
+    expect(shown).toBe(
+      haproxyConfig({
+        bind: ':8080',
+        statsBind: '127.0.0.1:8404',
+        servers: [
+          { name: 'gatehouse-1', address: 'gatehouse-1:3000' },
+          { name: 'gatehouse-2', address: 'gatehouse-2:3000' },
+        ],
+      }),
+    );
+  });
+});
 
 const SHUTDOWN_DRAIN_MS = 5000;
 const SIGN_IN_ACCOUNTS = 3;
@@ -290,6 +308,7 @@ describeScaleOut('two instances on one database behind HAProxy', () => {
         PORT: String(port),
         DATABASE_URL: database.url,
         DATABASE_POOL_SIZE: '4',
+        TRUST_PROXY: 'true',
         // Every client here is 127.0.0.1; a sign-in killed mid-way never gives its point back.
         LOGIN_MAX_FAILURES_PER_IP: '10000',
         // Well over HAProxy's 2 failed checks 300 ms apart, even on a loaded machine.
@@ -520,6 +539,20 @@ describeScaleOut('two instances on one database behind HAProxy', () => {
       });
       expect([instance.name, session.status]).toEqual([instance.name, 401]);
     }
+  });
+
+  it("records the client's address, not one the client claims in X-Forwarded-For", async () => {
+    await bothUp();
+    const signedIn = await call(lb.url, 'POST', '/auth/password/login', {
+      headers: { ...json, 'x-forwarded-for': '203.0.113.7' },
+      body: { workspace: passwordWorkspace, email: accounts[1], password: PASSWORD },
+    });
+    expect(signedIn.status).toBe(200);
+    const { rows } = await db.query<{ ip_address: string }>(
+      `SELECT DISTINCT ip_address FROM sessions WHERE user_id = $1`,
+      [(signedIn.body.user as { id: string }).id],
+    );
+    expect(rows).toEqual([{ ip_address: '127.0.0.1' }]);
   });
 
   it('SIGTERM to one instance mid-traffic, then its restart: no failed sign-in, no failed or lost SCIM write', async () => {

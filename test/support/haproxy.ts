@@ -18,21 +18,28 @@ export interface Backend {
   port: number;
 }
 
+export interface HaproxyLayout {
+  /** Where clients connect, e.g. `:8080` or `127.0.0.1:41000`. */
+  bind: string;
+  /** Where the statistics page listens (keep it private). */
+  statsBind: string;
+  /** The Gatehouse instances: name and `host:port`. */
+  servers: { name: string; address: string }[];
+}
+
 /**
- * The load balancer of docs/operations.md ("Scaling out"), on loopback ports:
+ * The load balancer of docs/operations.md ("Scaling out"), which shows it verbatim:
  * - a server takes traffic only once `GET /health/ready` answered 200 twice in a row, and leaves
  *   the rotation after two failed checks;
  * - a request is retried only when its connection to a server could not be made, so the request
  *   was never sent (`retry-on conn-failure`), each time on another server (`option redispatch 1`);
  *   a request that reached a server is never sent again, as it may have been applied;
  * - one connection to a server per request (`http-server-close`): a request is never written to
- *   a pooled connection the server is closing at that moment, which could not be retried safely.
+ *   a pooled connection the server is closing at that moment, which could not be retried safely;
+ * - X-Forwarded-For is the connecting client's address, replacing whatever the client sent, as
+ *   Gatehouse with TRUST_PROXY=true reads the left-most address of that header.
  */
-export function haproxyConfig(options: {
-  port: number;
-  statsPort: number;
-  backends: Backend[];
-}): string {
+export function haproxyConfig(layout: HaproxyLayout): string {
   return `global
   maxconn 512
   log stderr format raw local0
@@ -52,7 +59,8 @@ defaults
   option http-server-close
 
 frontend gatehouse
-  bind 127.0.0.1:${options.port}
+  bind ${layout.bind}
+  http-request set-header X-Forwarded-For %[src]
   default_backend gatehouse
 
 backend gatehouse
@@ -61,12 +69,12 @@ backend gatehouse
   http-check send meth GET uri /health/ready
   http-check expect status 200
   default-server check inter 300ms fall 2 rise 2
-  # Which instance answered (for the test; harmless to keep, handy when debugging).
+  # Which instance answered: the test reads it, and it helps when debugging.
   http-response set-header X-Served-By %[srv_name]
-${options.backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port}`).join('\n')}
+${layout.servers.map((server) => `  server ${server.name} ${server.address}`).join('\n')}
 
 listen stats
-  bind 127.0.0.1:${options.statsPort}
+  bind ${layout.statsBind}
   stats enable
   stats uri /stats
 `;
@@ -111,7 +119,11 @@ async function startOnce(backends: Backend[]): Promise<RunningHaproxy> {
   const port = await freePort();
   const statsPort = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-haproxy-'));
-  const config = haproxyConfig({ port, statsPort, backends });
+  const config = haproxyConfig({
+    bind: `127.0.0.1:${port}`,
+    statsBind: `127.0.0.1:${statsPort}`,
+    servers: backends.map((b) => ({ name: b.name, address: `127.0.0.1:${b.port}` })),
+  });
   const configPath = join(dir, 'haproxy.cfg');
   await writeFile(configPath, config);
   // -db: stay in the foreground, so the test owns the process.

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { type FilterSchema, SqlParams, translateFilter } from './filter/scim-filter.js';
 import { type PageCursors, pageCursors } from './scim-page-cursors.js';
@@ -82,7 +83,10 @@ function orderOf(table: ScimTable, query: ListQuery): Order {
   };
 }
 
-/** The list a page belongs to, and where the page starts in it. */
+/**
+ * The list a page belongs to, and where the page starts in it; hashed, so that an entry stays
+ * small whatever the filter (up to 4 KB).
+ */
 function cursorKey(
   table: ScimTable,
   workspaceId: string,
@@ -90,7 +94,7 @@ function cursorKey(
   order: Order,
   startIndex: number,
 ) {
-  return JSON.stringify([
+  const list = JSON.stringify([
     table.resourceType,
     workspaceId,
     query.filter ?? '',
@@ -98,6 +102,7 @@ function cursorKey(
     query.count,
     startIndex,
   ]);
+  return createHash('sha256').update(list).digest('base64url');
 }
 
 /**

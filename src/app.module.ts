@@ -10,6 +10,7 @@ import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/configuration.js';
 import { dataSourceOptions } from './database/data-source-options.js';
 import { connectionFailure } from './database/connection-failure.js';
+import { PreparedStatementsModule } from './database/prepared-statements.js';
 import { HealthModule } from './health/health.module.js';
 import { MailModule } from './mail/mail.module.js';
 import { WorkspaceModule } from './workspace/workspace.module.js';
@@ -61,6 +62,7 @@ export class AppModule {
           retryDelay: 1000,
           toRetry: (error: unknown) => connectionFailure(error)?.transient === true,
         }),
+        PreparedStatementsModule,
         HealthModule,
         MailModule,
         WorkspaceModule,

@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import { randomToken, tokenDigest } from '../../common/secret-tokens.js';
+import { PreparedStatements, preparedStatement } from '../../database/prepared-statements.js';
 import type { MemberRole } from '../../workspace/entities/membership.entity.js';
 import { Session, SignInMethod } from './session.entity.js';
 
@@ -45,6 +46,24 @@ interface SessionRow {
 /** Don't write last_seen_at on every request: once this much time has passed is enough. */
 const TOUCH_AFTER_MS = 15_000;
 
+/** A live session by its token's digest, with everything a check needs: one indexed lookup. */
+const SESSION_BY_TOKEN = preparedStatement(
+  'gatehouse_session_by_token',
+  `SELECT s.id, s.user_id, u.email, u.full_name, s.workspace_id, w.slug, w.name,
+          m.role, m.status, s.method, s.created_at, s.last_seen_at,
+          w.session_lifetime_seconds, w.session_idle_timeout_seconds
+     FROM sessions s
+     JOIN memberships m ON m.workspace_id = s.workspace_id AND m.user_id = s.user_id
+     JOIN users u ON u.id = s.user_id
+     JOIN workspaces w ON w.id = s.workspace_id
+    WHERE s.token_hash = $1 AND s.revoked_at IS NULL`,
+);
+
+const TOUCH_SESSION = preparedStatement(
+  'gatehouse_session_touch',
+  `UPDATE sessions SET last_seen_at = now() WHERE id = $1`,
+);
+
 /**
  * Session storage. The cookie carries 256 random bits; only their keyed digest is stored. Expiry
  * is computed from the workspace's settings at every check, so a shortened lifetime or idle
@@ -55,6 +74,7 @@ export class SessionService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly statements: PreparedStatements,
   ) {}
 
   async create(
@@ -122,26 +142,15 @@ export class SessionService {
   /** The session a cookie token names, if it is live; refreshes its idle clock. One query. */
   async authenticate(token: string): Promise<ActiveSession | null> {
     if (!token || token.length > 128) return null;
-    const rows: SessionRow[] = await this.dataSource.query(
-      `SELECT s.id, s.user_id, u.email, u.full_name, s.workspace_id, w.slug, w.name,
-              m.role, m.status, s.method, s.created_at, s.last_seen_at,
-              w.session_lifetime_seconds, w.session_idle_timeout_seconds
-         FROM sessions s
-         JOIN memberships m ON m.workspace_id = s.workspace_id AND m.user_id = s.user_id
-         JOIN users u ON u.id = s.user_id
-         JOIN workspaces w ON w.id = s.workspace_id
-        WHERE s.token_hash = $1 AND s.revoked_at IS NULL`,
-      [tokenDigest(this.config.secretKey, token)],
-    );
-    const row = rows[0];
+    const [row] = await this.statements.rows<SessionRow>(SESSION_BY_TOKEN, [
+      tokenDigest(this.config.secretKey, token),
+    ]);
     if (!row || row.status !== 'active') return null;
     const now = Date.now();
     const expiresAt = sessionExpiry(row, now);
     if (expiresAt.getTime() <= now) return null;
     if (now - row.last_seen_at.getTime() > TOUCH_AFTER_MS) {
-      await this.dataSource.query(`UPDATE sessions SET last_seen_at = now() WHERE id = $1`, [
-        row.id,
-      ]);
+      await this.statements.rows(TOUCH_SESSION, [row.id]);
     }
     return {
       id: row.id,

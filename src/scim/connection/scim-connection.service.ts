@@ -6,6 +6,7 @@ import { randomToken, tokenDigest } from '../../common/secret-tokens.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import { isUniqueViolation } from '../../database/database-errors.js';
+import { PreparedStatements, preparedStatement } from '../../database/prepared-statements.js';
 import { AuditService } from '../../workspace/audit.service.js';
 import type { SignInMethods } from '../../workspace/entities/workspace.entity.js';
 import { ProvisioningService } from '../../workspace/provisioning.service.js';
@@ -13,6 +14,14 @@ import { lockWorkspace } from '../../workspace/workspace-lock.js';
 import { WorkspaceException } from '../../workspace/workspace.errors.js';
 import { scimBaseUrl } from '../scim-schemas.js';
 import { ScimConnection, ScimProvider } from './scim-connection.entity.js';
+
+/** The workspace of a token's digest: the current token, or the previous one in its grace period. */
+const WORKSPACE_BY_TOKEN = preparedStatement(
+  'gatehouse_scim_workspace_by_token',
+  `SELECT workspace_id FROM scim_connections
+    WHERE token_hash = $1
+       OR (previous_token_hash = $1 AND previous_token_expires_at > now())`,
+);
 
 export interface ScimConnectionStatus {
   enabled: boolean;
@@ -37,6 +46,7 @@ export class ScimConnectionService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly audit: AuditService,
     private readonly provisioning: ProvisioningService,
+    private readonly statements: PreparedStatements,
   ) {}
 
   get baseUrl(): string {
@@ -174,13 +184,10 @@ export class ScimConnectionService {
   async authenticate(token: string): Promise<string | null> {
     if (!token || token.length > 256) return null;
     const digest = tokenDigest(this.config.secretKey, token);
-    const rows: { workspace_id: string }[] = await this.dataSource.query(
-      `SELECT workspace_id FROM scim_connections
-        WHERE token_hash = $1
-           OR (previous_token_hash = $1 AND previous_token_expires_at > now())`,
-      [digest],
-    );
-    return rows[0]?.workspace_id ?? null;
+    const [row] = await this.statements.rows<{ workspace_id: string }>(WORKSPACE_BY_TOKEN, [
+      digest,
+    ]);
+    return row?.workspace_id ?? null;
   }
 
   /**

@@ -1,70 +1,13 @@
-import 'reflect-metadata';
-import { DataSource } from 'typeorm';
-import { ConfigError, loadConfig } from './config/configuration.js';
-import { dataSourceOptions } from './database/data-source-options.js';
-import {
-  checkDatabaseConnection,
-  DatabaseUnreachableError,
-} from './database/database-connection-check.js';
-import { startEmbeddedPostgres } from './database/embedded-postgres.js';
+#!/usr/bin/env node
+import module from 'node:module';
 
-const USAGE = `Usage: gatehouse-cli <command>
-  migration:run     apply every pending migration
-  migration:revert  revert the most recent migration
-  migration:show    list migrations and whether each is applied`;
+// Node ≥ 22.1 keeps compiled code between runs, and a command loads much of the service.
+(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
-async function withDataSource<T>(work: (dataSource: DataSource) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  if (config.database.url) await checkDatabaseConnection(config.database.url);
-  const embedded = config.database.url
-    ? undefined
-    : await startEmbeddedPostgres(config.database.dataDir);
-  const dataSource = new DataSource(dataSourceOptions(config.database.url ?? embedded!.url, 1));
-  await dataSource.initialize();
-  try {
-    return await work(dataSource);
-  } finally {
-    await dataSource.destroy();
-    await embedded?.stop();
-  }
-}
-
-async function main(command: string | undefined): Promise<number> {
-  switch (command) {
-    case 'migration:run':
-      return withDataSource(async (ds) => {
-        const applied = await ds.runMigrations({ transaction: 'each' });
-        console.log(
-          applied.length ? applied.map((m) => `applied ${m.name}`).join('\n') : 'Nothing to apply.',
-        );
-        return 0;
-      });
-    case 'migration:revert':
-      return withDataSource(async (ds) => {
-        await ds.undoLastMigration({ transaction: 'each' });
-        console.log('Reverted the most recent migration.');
-        return 0;
-      });
-    case 'migration:show':
-      return withDataSource(async (ds) => {
-        const pending = await ds.showMigrations();
-        console.log(pending ? 'Some migrations are pending.' : 'All migrations are applied.');
-        return 0;
-      });
-    default:
-      console.error(USAGE);
-      return 2;
-  }
-}
-
-main(process.argv[2]).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(
-      error instanceof ConfigError || error instanceof DatabaseUnreachableError
-        ? error.message
-        : error,
-    );
-    process.exit(1);
-  },
-);
+// `npx gatehouse <command>`: see docs/cli.md, or `gatehouse --help`.
+const { runCli } = await import('./cli/program.js');
+const exitCode = await runCli(process.argv.slice(2));
+process.exitCode = exitCode;
+// Every connection is closed by now; should a library still hold the event loop, do not hang
+// a script (the timer itself does not keep the process alive).
+setTimeout(() => process.exit(exitCode), 2000).unref();

@@ -1,0 +1,94 @@
+import { Command, CommanderError } from 'commander';
+import type { CliSession } from './cli-session.js';
+import { registerConfigCommands } from './commands/config.commands.js';
+import { registerDomainCommands } from './commands/domain.commands.js';
+import { registerMemberCommands } from './commands/member.commands.js';
+import { registerMigrationCommands } from './commands/migration.commands.js';
+import { registerSamlCommands } from './commands/saml.commands.js';
+import { registerScimCommands } from './commands/scim.commands.js';
+import { registerSessionCommands } from './commands/session.commands.js';
+import { registerSettingsCommands } from './commands/settings.commands.js';
+import { registerWorkspaceCommands } from './commands/workspace.commands.js';
+import { ExitCode, failureOf } from './exit-codes.js';
+import { humanOutput, jsonOutput, type Outcome, type Output } from './output.js';
+
+/** What a command does with its session, positional arguments and options. */
+export type Handler<Options> = (
+  session: CliSession,
+  args: string[],
+  options: Options,
+) => Promise<Outcome>;
+
+/** Turns a handler into a commander action that prints its outcome. */
+export type Runner = <Options>(handler: Handler<Options>) => (this: Command) => Promise<void>;
+
+const EXIT_CODES_HELP = `
+Exit codes: 0 done, 1 failure, 2 usage error or invalid input, 3 not found,
+4 refused by a rule or a conflict, 5 database unreachable or migrations pending.
+Configuration comes from the same environment variables as the service (docs/cli.md).`;
+
+function buildProgram(output: Output): Command {
+  const program = new Command('gatehouse')
+    .description(
+      'Administer Gatehouse from scripts: workspaces, members, sign-in, SCIM, migrations.',
+    )
+    .exitOverride()
+    // Usage errors are printed by runCli, as JSON with --json.
+    .configureOutput({ outputError: () => undefined })
+    .addHelpText('after', EXIT_CODES_HELP);
+
+  const run: Runner = <Options>(handler: Handler<Options>) =>
+    async function (this: Command) {
+      const { CliSession } = await import('./cli-session.js');
+      const session = new CliSession();
+      try {
+        output.result(
+          await handler(session, this.processedArgs as string[], this.opts() as Options),
+        );
+      } finally {
+        await session.close();
+      }
+    };
+
+  registerWorkspaceCommands(program, run);
+  registerMemberCommands(program, run);
+  registerSettingsCommands(program, run);
+  registerSessionCommands(program, run);
+  registerDomainCommands(program, run);
+  registerSamlCommands(program, run);
+  registerScimCommands(program, run);
+  registerMigrationCommands(program, run);
+  registerConfigCommands(program, run);
+  for (const command of program.commands) {
+    command.option('--json', 'print the result as one JSON document on stdout');
+  }
+  return program;
+}
+
+/** Runs `gatehouse <argv>`; resolves with the exit code. */
+export async function runCli(argv: string[]): Promise<ExitCode> {
+  const output = argv.includes('--json') ? jsonOutput : humanOutput;
+  const program = buildProgram(output);
+  if (argv.length === 0) {
+    program.outputHelp({ error: true });
+    return ExitCode.USAGE;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return ExitCode.OK;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and `help <command>` end here too, having printed the help.
+      if (error.exitCode === 0) return ExitCode.OK;
+      output.failure({
+        code: 'USAGE',
+        message: `${error.message.replace(/^error: /, '')} (see gatehouse --help)`,
+        exitCode: ExitCode.USAGE,
+      });
+      return ExitCode.USAGE;
+    }
+    const failure = failureOf(error);
+    output.failure(failure);
+    return failure.exitCode;
+  }
+}

@@ -2,10 +2,10 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import cookieParser from 'cookie-parser';
-import helmet from 'helmet';
 import { limitRequestHeads, requestHeadLimit } from './common/request-head-limit.js';
 import { REQUEST_LIMITS } from './common/request-limits.js';
 import { requestValuesGuard } from './common/request-values.middleware.js';
+import { securityHeaders } from './common/security-headers.js';
 import { createValidationPipe } from './common/validation.js';
 import { allowedOrigins, type AppConfig } from './config/configuration.js';
 import { isScimPath, SCIM_VALUE_LIMITS, scimMembersLimit } from './scim/scim-limits.js';
@@ -18,8 +18,8 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): IN
   limitRequestHeads(app.getHttpServer());
   app.use(requestHeadLimit);
   // Security headers; the API serves no HTML but the /docs UI, which needs its inline assets.
-  const apiHeaders = helmet();
-  const docsHeaders = helmet({ contentSecurityPolicy: false });
+  const apiHeaders = securityHeaders();
+  const docsHeaders = securityHeaders({ contentSecurityPolicy: false });
   app.use((req: Request, res: Response, next: NextFunction) =>
     req.path.startsWith('/docs') ? docsHeaders(req, res, next) : apiHeaders(req, res, next),
   );

@@ -29,9 +29,9 @@ function isSecretPath(path: unknown): boolean {
   return SECRET_KEYS.test(attribute);
 }
 
-/** The request body as logged: secrets replaced, size bounded. */
-export function redactBody(body: unknown): unknown {
-  if (body === undefined || body === null) return null;
+/** The request body as logged, as JSON text: secrets replaced, size bounded. One pass. */
+export function redactedBodyJson(body: unknown): string {
+  if (body === undefined || body === null) return 'null';
   const json = JSON.stringify(body, function (this: unknown, key: string, value: unknown) {
     if (SECRET_KEYS.test(key)) return '[redacted]';
     if (key.toLowerCase() === 'value' && this !== null && typeof this === 'object') {
@@ -41,9 +41,9 @@ export function redactBody(body: unknown): unknown {
     }
     return value;
   });
-  if (json === undefined) return null;
-  if (json.length > MAX_BODY_CHARS) return { truncated: true, size: json.length };
-  return JSON.parse(json) as unknown;
+  if (json === undefined) return 'null';
+  if (json.length > MAX_BODY_CHARS) return JSON.stringify({ truncated: true, size: json.length });
+  return json;
 }
 
 /** Rows per INSERT, and the longest a row waits in memory before it is written. */
@@ -105,7 +105,7 @@ export class ScimRequestLog implements OnModuleDestroy {
       durationMs: Math.round(entry.durationMs),
       userAgent: entry.userAgent?.slice(0, 512) ?? null,
       errorDetail: entry.errorDetail?.slice(0, 2048) ?? null,
-      body: JSON.stringify(redactBody(entry.body)),
+      body: redactedBodyJson(entry.body),
     };
     if (this.buffer.length >= MAX_BUFFERED) {
       this.lose([row], 'too many entries waiting to be written');

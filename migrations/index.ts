@@ -8,6 +8,7 @@ import { MemberRemovals1764530000000 } from './1764530000000-member-removals.js'
 import { AdminCountIndex1764550000000 } from './1764550000000-admin-count-index.js';
 import { MembershipEmail1764560000000 } from './1764560000000-membership-email.js';
 import { MembershipUserName1764540000000 } from './1764540000000-membership-user-name.js';
+import { Versions1764570000000 } from './1764570000000-versions.js';
 import { MemberCounts1764580000000 } from './1764580000000-member-counts.js';
 
 /** Every migration in order. Append new ones; never edit one that has landed. */
@@ -22,5 +23,6 @@ export const migrations = [
   MembershipUserName1764540000000,
   AdminCountIndex1764550000000,
   MembershipEmail1764560000000,
+  Versions1764570000000,
   MemberCounts1764580000000,
 ];

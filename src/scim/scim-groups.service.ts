@@ -126,7 +126,7 @@ export class ScimGroupsService {
     const resource = this.toResource(row, members ? (members.get(row.id) ?? []) : undefined);
     return {
       resource: project(resource, query, GROUP_SCHEMA, EXTENSIONS),
-      etag: etagOf(row.updated_at),
+      etag: etagOf(row.version),
     };
   }
 
@@ -219,7 +219,7 @@ export class ScimGroupsService {
     // locked too, so that the If-Match check and the change are one step.
     await this.provisioning.provision(workspaceId, actor, async (tx) => {
       const row = await this.load(tx, workspaceId, id, true);
-      assertIfMatch(ifMatch, etagOf(row.updated_at));
+      assertIfMatch(ifMatch, etagOf(row.version));
       await change(tx, row);
     });
   }
@@ -266,7 +266,7 @@ export class ScimGroupsService {
         created: row.created_at.toISOString(),
         lastModified: row.updated_at.toISOString(),
         location: `${this.baseUrl}/Groups/${row.id}`,
-        version: etagOf(row.updated_at),
+        version: etagOf(row.version),
       },
     };
   }

@@ -246,9 +246,12 @@ export function wants(query: Pick<ListQuery, 'attributes' | 'excludedAttributes'
   return true;
 }
 
-/** A weak ETag from the last modification. */
-export function etagOf(lastModified: Date): string {
-  return `W/"${lastModified.getTime()}"`;
+/**
+ * A weak ETag (and meta.version) from the versions of the rows a resource is made of: a counter
+ * every write bumps, never a clock (ARCHITECTURE.md §13).
+ */
+export function etagOf(...versions: (string | number)[]): string {
+  return `W/"${versions.join('-')}"`;
 }
 
 /** If-Match: `*`, or one of the listed ETags must be the current one; else 412. */

@@ -58,6 +58,14 @@ type Projection = Pick<ListQuery, 'attributes' | 'excludedAttributes'>;
 
 const notFound = () => ScimError.status(404, 'No such User in this workspace.');
 
+/**
+ * A User's version: its membership's and its person's, so a change of the account (an email
+ * changed by the workspace that owns it) moves the User's ETag in every workspace.
+ */
+function userEtag(row: UserRow): string {
+  return etagOf(row.membership_version, row.user_version);
+}
+
 function isObjectLike(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -202,7 +210,7 @@ export class ScimUsersService {
     );
     return {
       resource: query ? project(resource, query, USER_SCHEMA, EXTENSIONS) : resource,
-      etag: etagOf(row.last_modified),
+      etag: userEtag(row),
       location: `${this.baseUrl}/Users/${row.user_id}`,
     };
   }
@@ -270,7 +278,7 @@ export class ScimUsersService {
   async delete(workspaceId: string, id: string, ifMatch: string | undefined, actor: AuditActor) {
     await this.provisioning.provision(workspaceId, actor, async (tx) => {
       const row = await this.load(tx, workspaceId, id);
-      assertIfMatch(ifMatch, etagOf(row.last_modified));
+      assertIfMatch(ifMatch, userEtag(row));
       await this.provisioning.removeMember(tx, workspaceId, row.user_id, actor);
     });
   }
@@ -284,7 +292,7 @@ export class ScimUsersService {
   ): Promise<void> {
     await this.provisioning.provision(workspaceId, actor, async (tx) => {
       const row = await this.load(tx, workspaceId, id);
-      assertIfMatch(ifMatch, etagOf(row.last_modified));
+      assertIfMatch(ifMatch, userEtag(row));
       await this.provisioning.updateMember(tx, workspaceId, row.user_id, profileOf(row), actor);
     });
   }
@@ -350,7 +358,7 @@ export class ScimUsersService {
         created: row.created_at.toISOString(),
         lastModified: row.last_modified.toISOString(),
         location: `${this.baseUrl}/Users/${row.user_id}`,
-        version: etagOf(row.last_modified),
+        version: userEtag(row),
       },
     };
     return resource;

@@ -14,7 +14,12 @@ export interface AuditEntry {
   details?: Record<string, unknown> | null;
 }
 
-/** Audit events: written in the caller's transaction, listed newest first. */
+/** A jsonb parameter: the JSON text, or SQL NULL. */
+function json(value: Record<string, unknown> | null | undefined): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
+}
+
+/** Audit events: written in the caller's transaction (one plain INSERT), listed newest first. */
 @Injectable()
 export class AuditService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -25,21 +30,24 @@ export class AuditService {
     actor: AuditActor,
     entry: AuditEntry,
   ): Promise<void> {
-    await tx.save(
-      tx.create(AuditEvent, {
+    await tx.query(
+      `INSERT INTO audit_events (workspace_id, channel, actor_type, actor_id, actor_label,
+                                 ip_address, action, target_type, target_id, before, after, details)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12::jsonb)`,
+      [
         workspaceId,
-        channel: actor.channel,
-        actorType: actor.type,
-        actorId: actor.id ?? null,
-        actorLabel: actor.label ?? null,
-        ipAddress: actor.ipAddress ?? null,
-        action: entry.action,
-        targetType: entry.targetType ?? null,
-        targetId: entry.targetId ?? null,
-        before: entry.before ?? null,
-        after: entry.after ?? null,
-        details: entry.details ?? null,
-      }),
+        actor.channel,
+        actor.type,
+        actor.id ?? null,
+        actor.label ?? null,
+        actor.ipAddress ?? null,
+        entry.action,
+        entry.targetType ?? null,
+        entry.targetId ?? null,
+        json(entry.before),
+        json(entry.after),
+        json(entry.details),
+      ],
     );
   }
 

@@ -202,16 +202,16 @@ export class MemberService {
     }
     const passwordHash =
       input.password !== undefined ? await this.passwords.hash(input.password) : null;
-    const id = await this.users.insert(tx, workspaceId, {
+    const created = await this.users.insert(tx, workspaceId, {
       email,
       fullName: input.fullName ?? null,
       passwordHash,
       scimLinked: false,
     });
-    if (id === null) {
+    if (created === null) {
       throw new WorkspaceException('EMAIL_TAKEN', `${email} was just added by another request.`);
     }
-    return { id, email };
+    return { id: created.id, email };
   }
 
   async update(

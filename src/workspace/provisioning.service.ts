@@ -180,9 +180,9 @@ export class ProvisioningService {
    * becomes SCIM-managed. Refused when the userName is taken in the workspace or the person is
    * SCIM-linked to another workspace. Returns the user id.
    *
-   * A new person (the usual case of an initial sync) costs four statements: the account is
-   * created unless the email is taken, the membership's insert is the userName check (its unique
-   * index), then the email's domain check and the audit record.
+   * A new person (the usual case of an initial sync) costs three statements: the account is
+   * created unless the email is taken (answering who verified its domain), the membership's insert
+   * is the userName check (its unique index), and the audit record.
    */
   async createMember(
     tx: EntityManager,
@@ -191,17 +191,19 @@ export class ProvisioningService {
     actor: AuditActor,
   ): Promise<string> {
     const email = normalizeEmail(profile.email);
-    const userId = await this.users.insert(tx, workspaceId, {
+    const created = await this.users.insert(tx, workspaceId, {
       email,
       fullName: profile.fullName,
       passwordHash: null,
       scimLinked: true,
     });
-    if (userId === null) return this.linkAccount(tx, workspaceId, email, profile, actor);
+    if (created === null) return this.linkAccount(tx, workspaceId, email, profile, actor);
+    const userId = created.id;
     // Created just now: no membership, removal or group yet, so no link, role recompute or
-    // removal to clear (unless the IdP grants the admin role).
+    // removal to clear (unless the IdP grants the admin role). A taken userName answers before
+    // a domain another workspace verified, as for an existing account.
     await this.insertMembership(tx, workspaceId, userId, profile);
-    await this.ownership.assertMayAssignEmail(tx, workspaceId, email);
+    this.ownership.assertMayAssignEmailOf(workspaceId, email, created.domainWorkspaceId);
     await this.audit.record(tx, workspaceId, actor, {
       action: 'member.added',
       targetType: 'user',

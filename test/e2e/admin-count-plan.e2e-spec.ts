@@ -16,7 +16,8 @@ describe('Counting active admins at 100,000 members', () => {
   let workspaceId: string;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    // Seeding 100,000 members is one long statement, slower still on a busy machine.
+    t = await startTestApp({ DATABASE_STATEMENT_TIMEOUT_MS: '120000' });
     workspaceId = (await createWorkspace(t)).id;
     await t.dataSource.query(
       `WITH people AS (

@@ -956,8 +956,9 @@ describe('SCIM Groups', () => {
     const etag = first.headers.etag as string;
     expect(etag).toMatch(/^W\/"/);
 
+    // Versions start at 1: no group was ever at 0.
     const wrong = await scim(ws, 'patch', `/Groups/${id}`)
-      .set('If-Match', 'W/"1"')
+      .set('If-Match', 'W/"0"')
       .send(patchOp({ op: 'add', path: 'members', value: [{ value: users.b }] }))
       .expect(412);
     expect(wrong.body).toMatchObject({ schemas: [ERROR_SCHEMA], status: '412' });

@@ -31,6 +31,10 @@ export class Group {
   @Column({ name: 'admin_role_by_admin', type: 'boolean', default: false })
   adminRoleByAdmin: boolean;
 
+  /** Bumped by every write of the row (its repository's one UPDATE): SCIM's ETag. */
+  @Column({ type: 'bigint', default: 1, select: false, insert: false, update: false })
+  version: string;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

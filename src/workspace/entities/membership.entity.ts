@@ -60,6 +60,10 @@ export class Membership {
   @Column({ name: 'deactivated_at', type: 'timestamptz', nullable: true })
   deactivatedAt: Date | null;
 
+  /** Bumped by every write of the row (its repository's one UPDATE): SCIM's ETag. */
+  @Column({ type: 'bigint', default: 1, select: false, insert: false, update: false })
+  version: string;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -29,6 +29,10 @@ export class User {
   @Column({ name: 'created_by_workspace_id', type: 'uuid', nullable: true })
   createdByWorkspaceId: string | null;
 
+  /** Bumped by every write of the row (its repository's one UPDATE): SCIM's ETag. */
+  @Column({ type: 'bigint', default: 1, select: false, insert: false, update: false })
+  version: string;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

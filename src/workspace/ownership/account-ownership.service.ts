@@ -73,9 +73,12 @@ export class AccountOwnershipService {
 
   /** Refuses creating an account with, or changing one to, an email of another's domain. */
   async assertMayAssignEmail(tx: EntityManager, workspaceId: string, email: string) {
-    if (!mayAssignEmail(workspaceId, await this.domainWorkspaceOf(tx, email))) {
-      throw emailDomainManagedElsewhere(email);
-    }
+    this.assertMayAssignEmailOf(workspaceId, email, await this.domainWorkspaceOf(tx, email));
+  }
+
+  /** The same, when the caller read the workspace that verified the email's domain already. */
+  assertMayAssignEmailOf(workspaceId: string, email: string, domainWorkspaceId: string | null) {
+    if (!mayAssignEmail(workspaceId, domainWorkspaceId)) throw emailDomainManagedElsewhere(email);
   }
 
   /**

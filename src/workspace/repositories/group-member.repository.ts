@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Page } from '../../common/paging.js';
 import { MEMBER_COLUMNS, type MemberView } from './membership.repository.js';
-import { type Db, returning, scoped } from './workspace-scope.js';
+import { type Db, returning, scoped } from './repository-support.js';
 
 /** A member of a SCIM Group. */
 export interface ScimGroupMemberRow {

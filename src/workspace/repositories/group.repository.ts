@@ -1,10 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import type { Page } from '../../common/paging.js';
 import { escapeLike } from '../../common/sql.js';
-import { findPage, type ScimTable } from '../../scim/scim-page.js';
+import { findPage, GROUP_PAGING, type ScimTable } from '../../scim/scim-page.js';
 import type { ListQuery } from '../../scim/scim-resources.js';
 import { GROUP_FILTER_SCHEMA, GROUP_SCHEMA, GROUP_SORT } from '../../scim/scim-schemas.js';
-import { type Db, outsideTransaction, returning, scoped } from './workspace-scope.js';
+import {
+  type Db,
+  outsideTransaction,
+  returning,
+  scoped,
+  TOUCHED_AT,
+} from './repository-support.js';
 
 /** A group as the admin API shows it; `memberCount` is counted in SQL. */
 export interface GroupView {
@@ -61,6 +67,8 @@ export interface ScimGroupRow {
   admin_role: boolean;
   created_at: Date;
   updated_at: Date;
+  /** bigint, as text: the Group's ETag and meta.version. */
+  version: string;
 }
 
 const VIEW_COLUMNS = `
@@ -79,7 +87,7 @@ const RECORD_COLUMNS = `g.id, g.display_name AS "displayName", g.scim_managed AS
   g.admin_role_by_admin AS "adminRoleByAdmin"`;
 
 const SCIM_GROUP_COLUMNS =
-  'g.id, g.display_name, g.scim_external_id, g.admin_role, g.created_at, g.updated_at';
+  'g.id, g.display_name, g.scim_external_id, g.admin_role, g.created_at, g.updated_at, g.version';
 
 /** SCIM Groups of a workspace, as findPage filters, sorts and pages them. */
 export const GROUPS: ScimTable = {
@@ -94,11 +102,13 @@ export const GROUPS: ScimTable = {
   tieBreaker: 'g.id',
   // The page's ids first (groups_created_idx, index only), then those rows.
   keys: { from: 'groups g', key: 'g.id', joined: /$^/ },
+  paging: GROUP_PAGING,
 };
 
 /**
- * The groups table. The one INSERT and the one UPDATE of a group are here; the update moves the
- * group's lastModified, so callers write a group once per request.
+ * The groups table. The one INSERT and the one UPDATE of a group are here; the update bumps the
+ * group's version (its SCIM ETag) and moves its lastModified, so callers write a group once per
+ * request, whatever the request changed.
  */
 @Injectable()
 export class GroupRepository {
@@ -183,8 +193,8 @@ export class GroupRepository {
   }
 
   /**
-   * The one UPDATE of groups: writes `changes` (none: the group changed through its members)
-   * and moves lastModified, set-based. Returns the ids it wrote.
+   * The one UPDATE of groups: writes `changes` (none: the group changed through its members),
+   * bumps the version and moves lastModified, set-based. Returns the ids it wrote.
    */
   async update(
     db: Db,
@@ -214,8 +224,7 @@ export class GroupRepository {
     if (changes.adminRoleByAdmin !== undefined) {
       set.push(`admin_role_by_admin = ${param(changes.adminRoleByAdmin)}`);
     }
-    // Strictly later than the last write: the SCIM ETag is made of it.
-    set.push(`updated_at = greatest(clock_timestamp(), updated_at + interval '1 millisecond')`);
+    set.push('version = version + 1', `updated_at = ${TOUCHED_AT}`);
     const rows = await returning<{ id: string }>(
       db,
       `UPDATE groups SET ${set.join(', ')} WHERE ${where.join(' AND ')} RETURNING id`,

@@ -1,12 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import type { Page } from '../../common/paging.js';
 import { escapeLike } from '../../common/sql.js';
-import { findPage, type ScimTable } from '../../scim/scim-page.js';
+import { findPage, type ScimTable, USER_PAGING } from '../../scim/scim-page.js';
 import type { Json, ListQuery } from '../../scim/scim-resources.js';
 import { USER_FILTER_SCHEMA, USER_SCHEMA, USER_SORT } from '../../scim/scim-schemas.js';
 import { normalizeEmail } from '../email.js';
 import type { MemberRole, MemberSource, MemberStatus } from '../entities/membership.entity.js';
-import { affected, type Db, outsideTransaction, returning, scoped } from './workspace-scope.js';
+import {
+  affected,
+  type Db,
+  outsideTransaction,
+  returning,
+  scoped,
+  TOUCHED_AT,
+} from './repository-support.js';
 
 /** A membership with its person, as the admin API shows it. */
 export interface MemberView {
@@ -89,12 +96,6 @@ const ROLE_GRANTED_BY_IDP_SQL = `CASE
     THEN 'admin'
   ELSE 'member' END`;
 
-/**
- * The new lastModified of a written row: never earlier than the last one (now() is the
- * transaction's start, which may precede a write that waited for a lock).
- */
-export const TOUCHED_AT = `greatest(clock_timestamp(), updated_at)`;
-
 /** Another member of the workspace showing this userName ($1 workspace, $2 userName, $3 except). */
 export const USER_NAME_TAKEN_SQL = `SELECT user_id FROM memberships
   WHERE workspace_id = $1 AND user_name_key = lower($2::text)
@@ -152,6 +153,9 @@ export interface ScimUserRow {
   full_name: string | null;
   created_at: Date;
   last_modified: Date;
+  /** bigint, as text: the User's version is made of both (an email change moves it too). */
+  membership_version: string;
+  user_version: string;
 }
 
 /** The SCIM User's groups, when the read asks for them. */
@@ -161,7 +165,8 @@ export interface ScimUserGroup {
 }
 
 const SCIM_USER_COLUMNS = `m.user_id, m.scim_user_name, m.scim_external_id, m.scim_data, m.status,
-  u.email, u.full_name, m.created_at, greatest(m.updated_at, u.updated_at) AS last_modified`;
+  u.email, u.full_name, m.created_at, greatest(m.updated_at, u.updated_at) AS last_modified,
+  m.version AS membership_version, u.version AS user_version`;
 
 /** SCIM Users of a workspace, as findPage filters, sorts and pages them. */
 export const USERS: ScimTable = {
@@ -176,12 +181,13 @@ export const USERS: ScimTable = {
   tieBreaker: 'm.user_id',
   // Every membership has its user (foreign key): a filter and order on m alone need no join.
   keys: { from: 'memberships m', key: 'm.user_id', joined: /\bu\./ },
+  paging: USER_PAGING,
 };
 
 /**
  * The memberships table (with the person each joins, for reads). The one INSERT and the one
- * UPDATE of a membership are here; services keep the rules, the audit, the transaction and the
- * locks.
+ * UPDATE of a membership are here, so every write bumps its version; services keep the rules,
+ * the audit, the transaction and the locks.
  */
 @Injectable()
 export class MembershipRepository {
@@ -288,9 +294,10 @@ export class MembershipRepository {
   }
 
   /**
-   * The one UPDATE of memberships: writes `changes` and the row's lastModified. Set-based (one
-   * statement for every target). A change of the role alone to ROLE_GRANTED_BY_IDP writes only
-   * the rows whose role it changes. Returns the written rows' roles.
+   * The one UPDATE of memberships: writes `changes`, bumps each row's version (its SCIM ETag) and
+   * moves its lastModified. Set-based (one statement for every target). A change of the role
+   * alone to ROLE_GRANTED_BY_IDP writes only the rows whose role it changes. Returns the written
+   * rows' roles.
    */
   async update(
     db: Db,
@@ -329,7 +336,7 @@ export class MembershipRepository {
     } else if (changes.role !== undefined) {
       set.push(`role = ${param(changes.role)}`);
     }
-    set.push(`updated_at = ${TOUCHED_AT}`);
+    set.push('version = version + 1', `updated_at = ${TOUCHED_AT}`);
     return returning<RoleOutcome>(
       db,
       `UPDATE memberships m SET ${set.join(', ')} WHERE ${where.join(' AND ')}

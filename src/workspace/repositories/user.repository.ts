@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { emailDomain } from '../email.js';
 import type { AccountFacts } from '../ownership/account-authority.js';
-import { affected, type Db, scoped } from './workspace-scope.js';
+import { affected, type Db, scoped, TOUCHED_AT } from './repository-support.js';
 
 /** A person's account as the Workspace services read it (the password hash only when asked). */
 export interface AccountRecord {
@@ -26,6 +27,12 @@ export interface AccountChanges {
   passwordHash?: string;
   /** `here`: this workspace's SCIM manages the person; `none`: it lets go (only its own link). */
   scimLink?: 'here' | 'none';
+}
+
+/** An account just created, and the workspace that verified its email's domain, if any. */
+export interface CreatedAccount {
+  id: string;
+  domainWorkspaceId: string | null;
 }
 
 /** Which accounts an update writes: these, or every account this workspace's SCIM manages. */
@@ -66,24 +73,35 @@ export class UserRepository {
   }
 
   /**
-   * The one INSERT of an account, created by this workspace. Returns its id, or null when the
-   * email is taken (nothing is written, and the transaction goes on).
+   * The one INSERT of an account, created by this workspace, answering with the workspace that
+   * verified the email's domain (who may give it an address there is the caller's rule). Null
+   * when the email is taken: nothing is written, and the transaction goes on.
    */
-  async insert(db: Db, workspaceId: string, account: NewAccount): Promise<string | null> {
+  async insert(db: Db, workspaceId: string, account: NewAccount): Promise<CreatedAccount | null> {
     const ws = scoped(workspaceId);
-    const [row] = await db.query<{ id: string }[]>(
+    const [row] = await db.query<CreatedAccount[]>(
       `INSERT INTO users (email, full_name, password_hash, created_by_workspace_id, scim_workspace_id)
        VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (email) DO NOTHING
-       RETURNING id`,
-      [account.email, account.fullName, account.passwordHash, ws, account.scimLinked ? ws : null],
+       RETURNING id, (SELECT cd.workspace_id FROM claimed_domains cd
+                       WHERE cd.domain = $6 AND cd.status = 'verified') AS "domainWorkspaceId"`,
+      [
+        account.email,
+        account.fullName,
+        account.passwordHash,
+        ws,
+        account.scimLinked ? ws : null,
+        emailDomain(account.email),
+      ],
     );
-    return row?.id ?? null;
+    return row ?? null;
   }
 
   /**
-   * The one UPDATE of accounts: writes `changes` and lastModified, set-based. Letting go of a
-   * SCIM link writes only accounts linked to this workspace. Returns how many it wrote.
+   * The one UPDATE of accounts: writes `changes`, bumps each row's version (part of the SCIM
+   * User's ETag in every workspace the person belongs to) and moves lastModified, set-based.
+   * Letting go of a SCIM link writes only accounts linked to this workspace. Returns how many it
+   * wrote.
    */
   async update(
     db: Db,
@@ -115,7 +133,7 @@ export class UserRepository {
     }
     if (changes.scimLink === 'here') set.push(`scim_workspace_id = ${workspace()}`);
     if (changes.scimLink === 'none') set.push('scim_workspace_id = NULL');
-    set.push('updated_at = greatest(clock_timestamp(), updated_at)');
+    set.push('version = version + 1', `updated_at = ${TOUCHED_AT}`);
     return affected(db, `UPDATE users SET ${set.join(', ')} WHERE ${where.join(' AND ')}`, values);
   }
 

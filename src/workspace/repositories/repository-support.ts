@@ -25,6 +25,13 @@ export function scoped(workspaceId: string | null | undefined): string {
   return workspaceId;
 }
 
+/**
+ * A written row's new lastModified (`updated_at`): never earlier than the last one. It is what
+ * the row shows, not its version: now() is the transaction's start, which may precede a write
+ * that waited for a lock, so a clock cannot tell two versions apart.
+ */
+export const TOUCHED_AT = 'greatest(clock_timestamp(), updated_at)';
+
 /** Rows of an UPDATE/DELETE ... RETURNING: TypeORM's postgres driver answers [rows, count]. */
 export async function returning<Row>(db: Db, sql: string, values: unknown[]): Promise<Row[]> {
   const [rows] = await db.query<[Row[], number]>(sql, values);

@@ -51,6 +51,7 @@ describeWithServer('stopping the server (node dist/src/main.js)', () => {
   let server: RunningServer;
   let workspaceId: string;
 
+  // Starting a server process can take over 30 s on a loaded 2-core machine.
   beforeEach(async () => {
     database = await cloneTestDatabase();
     server = await startServerProcess({ DATABASE_URL: database.url, DATABASE_POOL_SIZE: '3' });
@@ -61,7 +62,7 @@ describeWithServer('stopping the server (node dist/src/main.js)', () => {
     });
     expect(created.status).toBe(201);
     workspaceId = ((await created.json()) as { id: string }).id;
-  });
+  }, 60_000);
 
   afterEach(async () => {
     server?.kill();

@@ -5,14 +5,9 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { SamlModule } from '../auth/saml/saml.module.js';
-import { ConfigModule } from '../config/config.module.js';
+import { AppModule } from '../app.module.js';
 import type { AppConfig } from '../config/configuration.js';
-import { dataSourceOptions } from '../database/data-source-options.js';
 import { MailDeliveryService } from '../mail/mail-delivery.service.js';
-import { ScimModule } from '../scim/scim.module.js';
-import { WorkspaceModule } from '../workspace/workspace.module.js';
 
 /**
  * The CLI sends no mail, and must not deliver the service's: the mail module starts its delivery
@@ -30,29 +25,21 @@ class MailDeliveryStopper implements OnApplicationBootstrap {
 }
 
 /**
- * The server's feature modules (the same services and rules as the admin API) on a Nest
- * application context: no HTTP listener, no request logging.
+ * The server's own module tree (the same services, rules and configuration of the database) on a
+ * Nest application context, which starts no HTTP listener. Its request logger is silenced (stdout
+ * carries the command's result) and migrations are left to `migration:run`.
  */
 @Module({})
 export class CliModule {
   static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
+    const cliConfig: AppConfig = {
+      ...config,
+      logLevel: 'silent',
+      database: { ...config.database, migrateOnStart: false },
+    };
     return {
       module: CliModule,
-      imports: [
-        ConfigModule.forRoot(config),
-        TypeOrmModule.forRoot({
-          ...dataSourceOptions(
-            databaseUrl,
-            config.database.poolSize,
-            config.database.url ? config.database : undefined,
-          ),
-          // The CLI checked the connection and the schema before; a failure now is final.
-          retryAttempts: 0,
-        }),
-        WorkspaceModule,
-        SamlModule,
-        ScimModule,
-      ],
+      imports: [AppModule.forRoot({ config: cliConfig, databaseUrl })],
       providers: [MailDeliveryStopper],
     };
   }

@@ -10,6 +10,12 @@ import {
 } from '../support/saml-fixtures.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
+interface Statement {
+  sql: string;
+  /** Set when the statement ran as a named prepared statement. */
+  name?: string;
+}
+
 /**
  * What the ACS does per request and what it keeps between requests: the statements of one
  * sign-in, the node-saml instance cached per provider (and never stale after an edit, on any
@@ -50,15 +56,15 @@ describe('SAML ACS path', () => {
   }
 
   /** The SQL statements sent to PostgreSQL while `run` runs (this process, both apps). */
-  async function statementsOf(run: () => Promise<unknown>): Promise<string[]> {
-    const statements: string[] = [];
+  async function statementsOf(run: () => Promise<unknown>): Promise<Statement[]> {
+    const statements: Statement[] = [];
     // The pg library TypeORM loaded; the throttle's store uses its pool directly.
     const { Client } = (a.dataSource.driver as unknown as { postgres: typeof pg }).postgres;
     const query = Client.prototype.query;
     Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      const [config] = args as [string | { text: string }];
-      const sql = typeof config === 'string' ? config : config.text;
-      statements.push(sql.replace(/\s+/g, ' ').trim());
+      const [config] = args as [string | { text: string; name?: string }];
+      const sql = (typeof config === 'string' ? config : config.text).replace(/\s+/g, ' ').trim();
+      statements.push({ sql, name: typeof config === 'string' ? undefined : config.name });
       return (query as (...a: unknown[]) => unknown).apply(this, args);
     } as typeof query;
     try {
@@ -81,8 +87,11 @@ describe('SAML ACS path', () => {
       // Throttle take, provider and workspace, replay cache, then one transaction (4): the session
       // inserted for the active member it finds, its audit event; throttle refund.
       expect(statements).toHaveLength(8);
-      expect(statements.filter((sql) => /^DELETE/i.test(sql))).toEqual([]);
-      expect(statements.filter((sql) => /saml_providers/.test(sql))).toHaveLength(1);
+      expect(statements.filter(({ sql }) => /^DELETE/i.test(sql))).toEqual([]);
+      // The provider and its workspace: one statement, prepared once per connection.
+      expect(
+        statements.filter(({ sql }) => /saml_providers|workspaces/.test(sql)).map((s) => s.name),
+      ).toEqual(['gatehouse_saml_provider_for_sign_in']);
     });
 
     it('rebuilds the cached validator when the provider changes, on every instance', async () => {

@@ -8,6 +8,7 @@ import { SecretBox } from '../../common/secret-box.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import { isUniqueViolation } from '../../database/database-errors.js';
+import { PreparedStatements, preparedStatement } from '../../database/prepared-statements.js';
 import { AuditService } from '../../workspace/audit.service.js';
 import { Workspace } from '../../workspace/entities/workspace.entity.js';
 import { lockWorkspace } from '../../workspace/workspace-lock.js';
@@ -72,14 +73,35 @@ export function newProviderToken(): string {
 /** Provider tokens: letters, digits, and the `_` and `-` of older base64url tokens. */
 const PROVIDER_TOKEN = /^[A-Za-z0-9_-]{16,64}$/;
 
-/** `alias.column AS "alias.property"` for every column of the entity (even unselected ones). */
-function selectList(repository: Repository<ObjectLiteral>, alias: string): string {
-  return repository.metadata.columns
-    .map((column) => `${alias}.${column.databaseName} AS "${alias}.${column.propertyName}"`)
-    .join(', ');
-}
+/**
+ * The provider a token names (with its sealed key) and its workspace: what the ACS needs before
+ * it looks at the response, in one statement run by name. Columns are aliased "p.<property>" and
+ * "w.<property>" for entityFrom.
+ */
+const PROVIDER_FOR_SIGN_IN = preparedStatement(
+  'gatehouse_saml_provider_for_sign_in',
+  `SELECT p.id AS "p.id", p.workspace_id AS "p.workspaceId", p.name AS "p.name",
+          p.provider_token AS "p.providerToken", p.enabled AS "p.enabled",
+          p.idp_entity_id AS "p.idpEntityId", p.idp_sso_url AS "p.idpSsoUrl",
+          p.idp_sso_binding AS "p.idpSsoBinding", p.idp_certificates AS "p.idpCertificates",
+          p.allow_idp_initiated AS "p.allowIdpInitiated",
+          p.sign_authn_requests AS "p.signAuthnRequests",
+          p.want_encrypted_assertions AS "p.wantEncryptedAssertions",
+          p.sp_private_key_sealed AS "p.spPrivateKeySealed",
+          p.sp_certificate AS "p.spCertificate", p.created_at AS "p.createdAt",
+          p.updated_at AS "p.updatedAt",
+          w.id AS "w.id", w.slug AS "w.slug", w.name AS "w.name",
+          w.sign_in_password AS "w.signInPassword", w.sign_in_office365 AS "w.signInOffice365",
+          w.sign_in_saml AS "w.signInSaml",
+          w.session_lifetime_seconds AS "w.sessionLifetimeSeconds",
+          w.session_idle_timeout_seconds AS "w.sessionIdleTimeoutSeconds",
+          w.scim_only_provisioning AS "w.scimOnlyProvisioning", w.created_at AS "w.createdAt",
+          w.updated_at AS "w.updatedAt"
+     FROM saml_providers p JOIN workspaces w ON w.id = p.workspace_id
+    WHERE p.provider_token = $1`,
+);
 
-/** The entity whose columns a row selected with selectList(…, alias) holds. */
+/** The entity whose columns `row` holds as "<alias>.<property>". */
 function entityFrom<T extends ObjectLiteral>(
   repository: Repository<T>,
   row: Record<string, unknown>,
@@ -96,14 +118,13 @@ function entityFrom<T extends ObjectLiteral>(
 @Injectable()
 export class SamlProviderService {
   private readonly keyBox: SecretBox;
-  /** The select list of findForSignIn, made from the entities' columns on first use. */
-  private signInColumns: string | undefined;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly audit: AuditService,
     private readonly workspaces: WorkspaceService,
+    private readonly statements: PreparedStatements,
   ) {
     this.keyBox = new SecretBox(config.secretKey, 'saml-sp-private-key');
   }
@@ -159,28 +180,18 @@ export class SamlProviderService {
       .getOne();
   }
 
-  /**
-   * The provider a token names (with its sealed key) and its workspace, in one statement: what
-   * the ACS needs before it looks at the response.
-   */
+  /** The provider a token names (with its sealed key) and its workspace, for the ACS. */
   async findForSignIn(
     token: string,
   ): Promise<{ provider: SamlProvider; workspace: Workspace } | null> {
     if (!PROVIDER_TOKEN.test(token)) return null;
-    const providers = this.dataSource.getRepository(SamlProvider);
-    const workspaces = this.dataSource.getRepository(Workspace);
-    this.signInColumns ??= `${selectList(providers, 'p')}, ${selectList(workspaces, 'w')}`;
-    const rows: Record<string, unknown>[] = await this.dataSource.query(
-      `SELECT ${this.signInColumns}
-         FROM saml_providers p JOIN workspaces w ON w.id = p.workspace_id
-        WHERE p.provider_token = $1`,
-      [token],
-    );
-    const row = rows[0];
+    const [row] = await this.statements.rows<Record<string, unknown>>(PROVIDER_FOR_SIGN_IN, [
+      token,
+    ]);
     if (!row) return null;
     return {
-      provider: entityFrom(providers, row, 'p'),
-      workspace: entityFrom(workspaces, row, 'w'),
+      provider: entityFrom(this.dataSource.getRepository(SamlProvider), row, 'p'),
+      workspace: entityFrom(this.dataSource.getRepository(Workspace), row, 'w'),
     };
   }
 

@@ -54,7 +54,10 @@ describeWithServer('stopping the server (node dist/src/main.js)', () => {
   // Starting a server process can take over 30 s on a loaded 2-core machine.
   beforeEach(async () => {
     database = await cloneTestDatabase();
-    server = await startServerProcess({ DATABASE_URL: database.url, DATABASE_POOL_SIZE: '3' });
+    server = await startServerProcess(
+      { DATABASE_URL: database.url, DATABASE_POOL_SIZE: '3' },
+      50_000,
+    );
     const created = await fetch(`${server.baseUrl}/api/workspaces`, {
       method: 'POST',
       headers: auth,

@@ -608,7 +608,7 @@ describeScaleOut('two instances on one database behind HAProxy', () => {
     expect(signIns.some((o) => o.servedBy === stopped.name)).toBe(true);
   }, 300_000);
 
-  it('SIGKILL of one instance mid-traffic: only requests in flight on it fail (502 from HAProxy); nothing acknowledged is lost; a retried SCIM POST creates the user or answers 409 uniqueness, never a duplicate', async () => {
+  it('SIGKILL of one instance mid-traffic: only requests in flight on it fail (HAProxy answers 502 or closes the connection); nothing acknowledged is lost; a retried SCIM POST creates the user or answers 409 uniqueness, never a duplicate', async () => {
     await bothUp();
     const held = await holdScimCreate('held-kill@scale.test');
     const killed = instances[held.holder];
@@ -627,9 +627,10 @@ describeScaleOut('two instances on one database behind HAProxy', () => {
     killed.server.child.once('exit', () => (diedAt = Date.now()));
     const killedAt = Date.now();
     killed.server.child.kill('SIGKILL');
-    // The held POST was in flight on it: HAProxy answers 502 and does not send it elsewhere.
+    // The held POST was in flight on it: it fails at HAProxy (see below), never sent elsewhere.
     const heldCreate = await held.request;
-    expect([heldCreate.status, heldCreate.servedBy]).toEqual([502, null]);
+    expect(heldCreate.servedBy).toBeNull();
+    expect([0, 502]).toContain(heldCreate.status);
     await killed.server.exited;
     await held.release();
     await lb.waitForStatus([killed.name], 'DOWN', 30_000);

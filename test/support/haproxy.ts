@@ -95,18 +95,10 @@ export interface ServerStats {
   status: string;
   /** Requests on their way to or at this server right now. */
   current: number;
-  /** Connection attempts retried, and requests sent to another server on a retry. */
-  retries: number;
-  redispatches: number;
-  /** Responses by class: 5xx includes those HAProxy made itself (502, 503, 504). */
-  responses5xx: number;
-  /** Requests whose connection to this server failed and that were not retried elsewhere. */
-  connectionErrors: number;
 }
 
 export interface RunningHaproxy {
   url: string;
-  config: string;
   /** HAProxy's log: one line per request (`option httplog`) plus its alerts. */
   log(): string;
   stats(): Promise<Map<string, ServerStats>>;
@@ -148,10 +140,6 @@ async function startOnce(backends: Backend[]): Promise<RunningHaproxy> {
       servers.set(at(cells, 'svname'), {
         status: at(cells, 'status'),
         current: Number(at(cells, 'scur')),
-        retries: Number(at(cells, 'wretr')),
-        redispatches: Number(at(cells, 'wredis')),
-        responses5xx: Number(at(cells, 'hrsp_5xx')),
-        connectionErrors: Number(at(cells, 'econ')),
       });
     }
     return servers;
@@ -159,7 +147,6 @@ async function startOnce(backends: Backend[]): Promise<RunningHaproxy> {
 
   const running: RunningHaproxy = {
     url: `http://127.0.0.1:${port}`,
-    config,
     log: () => log,
     stats,
     async waitForStatus(names, status, timeoutMs = 20_000) {

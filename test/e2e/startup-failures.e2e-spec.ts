@@ -17,27 +17,29 @@ function withCredentials(url: string, user: string, database: string): string {
 async function expectStartupFailure(databaseUrl: string, cause: RegExp, env = {}) {
   const result = await runServerToExit({ DATABASE_URL: databaseUrl, ...env });
   expect(result.code).toBe(1);
-  expect(result.elapsedMs).toBeLessThan(10_000);
+  // Within seconds, not the minutes a hanging start would take (generous: a loaded machine).
+  expect(result.elapsedMs).toBeLessThan(15_000);
   expect(result.stdout).toBe('');
   const lines = result.stderr.trimEnd().split('\n');
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/^DATABASE_URL: cannot connect to postgres:\/\/\w+@[^ ]+: /);
   expect(lines[0]).toMatch(cause);
   expect(result.stderr).not.toContain(PASSWORD);
-  return { line: lines[0], elapsedMs: result.elapsedMs };
+  return { line: lines[0] };
 }
 
 const itWithServer = usingEmbeddedDatabase() ? it.skip : it;
 
 describe('start-up with a wrong DATABASE_URL', () => {
   it('stops at once on an unknown host, naming it', async () => {
-    const { line, elapsedMs } = await expectStartupFailure(
+    const { line } = await expectStartupFailure(
       `postgres://gatehouse:${PASSWORD}@db.invalid:5432/gatehouse`,
       /host not found \(ENOTFOUND\)$/,
     );
     expect(line).toContain('postgres://gatehouse@db.invalid:5432/gatehouse');
-    // Not retried: retrying goes on for seconds (see the refused case).
-    expect(elapsedMs).toBeLessThan(4000);
+    // Not retried: a retried failure says "gave up after N attempts" (see the refused case),
+    // which the cause's pattern above, anchored at the end of the line, leaves no room for.
+    expect(line).not.toMatch(/gave up after/);
   });
 
   it('retries a refused connection briefly, then stops', async () => {

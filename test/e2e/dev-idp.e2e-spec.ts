@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -46,14 +47,14 @@ async function startDevIdp(args: string[], env: Record<string, string>): Promise
   const idp = spawnDevIdp(args, env);
   let exitedEarly = false;
   void idp.exited.then(() => (exitedEarly = true));
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < 900; i++) {
     if (exitedEarly) throw new Error(`dev-idp exited:\n${idp.output()}`);
     const answer = await fetch(`${idp.url}/acs-url`).catch(() => undefined);
     if (answer?.status === 200) return idp;
     await new Promise((wait) => setTimeout(wait, 100));
   }
   idp.child.kill();
-  throw new Error(`dev-idp did not register in 30 s:\n${idp.output()}`);
+  throw new Error(`dev-idp did not register in 90 s:\n${idp.output()}`);
 }
 
 async function stop(idp: DevIdp | undefined) {
@@ -61,6 +62,9 @@ async function stop(idp: DevIdp | undefined) {
   idp.child.kill('SIGTERM');
   await idp.exited;
 }
+
+// Each test starts processes (Gatehouse, the IdP, once twice): minutes on a loaded 2-core machine.
+jest.setTimeout(180_000);
 
 describe('the local development IdP (npm run dev:idp)', () => {
   let database: Awaited<ReturnType<typeof cloneTestDatabase>>;
@@ -82,12 +86,15 @@ describe('the local development IdP (npm run dev:idp)', () => {
     database = await cloneTestDatabase();
     const port = await freePort();
     gatehouseUrl = `http://127.0.0.1:${port}`;
-    server = await startServerProcess({
-      DATABASE_URL: database.url,
-      PORT: String(port),
-      PUBLIC_URL: gatehouseUrl,
-      DATABASE_POOL_SIZE: '3',
-    });
+    server = await startServerProcess(
+      {
+        DATABASE_URL: database.url,
+        PORT: String(port),
+        PUBLIC_URL: gatehouseUrl,
+        DATABASE_POOL_SIZE: '3',
+      },
+      120_000,
+    );
     env = { GATEHOUSE_URL: gatehouseUrl, INTERNAL_API_TOKEN: INTERNAL_TOKEN };
     writeFileSync(
       peopleFile,

@@ -24,7 +24,7 @@ describe('the embedded database', () => {
     app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
     configureApp(app, config);
     await app.init();
-  });
+  }, 120_000); // PGlite's start and every migration: over 30 s on a loaded 2-core machine
 
   afterAll(async () => {
     await app?.close();
@@ -41,5 +41,5 @@ describe('the embedded database', () => {
     await new Promise((resolve) => setTimeout(resolve, 11_000));
     expect((await attempt()).status).toBe(401);
     await request(app.getHttpServer()).get('/health/ready').expect(200);
-  });
+  }, 60_000);
 });

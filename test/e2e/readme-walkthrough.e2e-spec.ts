@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -56,6 +57,9 @@ npm() {
 }
 `;
 
+// A server, a bash and the dev IdP's processes: minutes on a loaded 2-core machine.
+jest.setTimeout(300_000);
+
 describe('the README walk-through', () => {
   let database: Awaited<ReturnType<typeof cloneTestDatabase>>;
   let server: RunningServer;
@@ -66,12 +70,15 @@ describe('the README walk-through', () => {
     database = await cloneTestDatabase();
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
-    server = await startServerProcess({
-      DATABASE_URL: database.url,
-      PORT: String(port),
-      PUBLIC_URL: baseUrl,
-      DATABASE_POOL_SIZE: '3',
-    });
+    server = await startServerProcess(
+      {
+        DATABASE_URL: database.url,
+        PORT: String(port),
+        PUBLIC_URL: baseUrl,
+        DATABASE_POOL_SIZE: '3',
+      },
+      120_000,
+    );
   });
 
   afterAll(async () => {

@@ -1,7 +1,6 @@
 import { jest } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -9,19 +8,12 @@ import {
   startServerProcess,
   type RunningServer,
 } from '../support/server-process.js';
+import { unusedPort } from '../support/tcp-proxy.js';
 import { cloneTestDatabase } from '../support/test-database.js';
 
 /** `npm run dev:idp` (dist/scripts/dev-idp.js) against a started Gatehouse. */
 const DEV_IDP_JS = resolve('dist/scripts/dev-idp.js');
 const DOMAIN = 'devidp.test';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise((done) => server.close(done));
-  return port;
-}
 
 interface DevIdp {
   child: ChildProcess;
@@ -84,7 +76,7 @@ describe('the local development IdP (npm run dev:idp)', () => {
 
   beforeAll(async () => {
     database = await cloneTestDatabase();
-    const port = await freePort();
+    const port = await unusedPort();
     gatehouseUrl = `http://127.0.0.1:${port}`;
     server = await startServerProcess(
       {
@@ -178,7 +170,7 @@ describe('the local development IdP (npm run dev:idp)', () => {
         '--people',
         peopleFile,
         '--port',
-        String(await freePort()),
+        String(await unusedPort()),
       ],
       env,
     );
@@ -187,7 +179,7 @@ describe('the local development IdP (npm run dev:idp)', () => {
   });
 
   it('registers as a SAML provider, signs its people in (JIT) and refuses a wrong password', async () => {
-    const port = await freePort();
+    const port = await unusedPort();
     const args = ['--workspace', 'dev-idp', '--people', peopleFile, '--port', String(port)];
     let idp = await startDevIdp(args, env);
     try {
@@ -246,7 +238,7 @@ describe('the local development IdP (npm run dev:idp)', () => {
       '--people',
       peopleFile,
       '--port',
-      String(await freePort()),
+      String(await unusedPort()),
     ];
     const idp = await startDevIdp(args, env);
     try {

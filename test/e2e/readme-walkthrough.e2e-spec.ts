@@ -1,7 +1,6 @@
 import { jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -9,6 +8,7 @@ import {
   startServerProcess,
   type RunningServer,
 } from '../support/server-process.js';
+import { unusedPort } from '../support/tcp-proxy.js';
 import { cloneTestDatabase } from '../support/test-database.js';
 
 /**
@@ -29,14 +29,6 @@ function walkthroughBlocks(readme: string): string[] {
   const rest = readme.slice(start + SECTION.length);
   const section = rest.slice(0, rest.search(/\n## /));
   return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1]!);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise((done) => server.close(done));
-  return port;
 }
 
 const PRELUDE = `set -euo pipefail
@@ -68,7 +60,7 @@ describe('the README walk-through', () => {
 
   beforeAll(async () => {
     database = await cloneTestDatabase();
-    const port = await freePort();
+    const port = await unusedPort();
     baseUrl = `http://127.0.0.1:${port}`;
     server = await startServerProcess(
       {
@@ -107,7 +99,7 @@ describe('the README walk-through', () => {
         PATH: process.env.PATH ?? '',
         HOME: workdir,
         DEV_IDP_JS: resolve('dist/scripts/dev-idp.js'),
-        DEV_IDP_PORT: String(await freePort()),
+        DEV_IDP_PORT: String(await unusedPort()),
       },
     });
     let stdout = '';

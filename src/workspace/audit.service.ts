@@ -20,6 +20,23 @@ function json(value: Record<string, unknown> | null | undefined): string | null 
 }
 
 /** Audit events: written in the caller's transaction (one plain INSERT), listed newest first. */
+/** An event's columns after workspace_id, in audit_events' order (JSON columns as text). */
+function eventValues(actor: AuditActor, entry: AuditEntry): unknown[] {
+  return [
+    actor.channel,
+    actor.type,
+    actor.id ?? null,
+    actor.label ?? null,
+    actor.ipAddress ?? null,
+    entry.action,
+    entry.targetType ?? null,
+    entry.targetId ?? null,
+    json(entry.before),
+    json(entry.after),
+    json(entry.details),
+  ];
+}
+
 @Injectable()
 export class AuditService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -34,20 +51,7 @@ export class AuditService {
       `INSERT INTO audit_events (workspace_id, channel, actor_type, actor_id, actor_label,
                                  ip_address, action, target_type, target_id, before, after, details)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12::jsonb)`,
-      [
-        workspaceId,
-        actor.channel,
-        actor.type,
-        actor.id ?? null,
-        actor.label ?? null,
-        actor.ipAddress ?? null,
-        entry.action,
-        entry.targetType ?? null,
-        entry.targetId ?? null,
-        json(entry.before),
-        json(entry.after),
-        json(entry.details),
-      ],
+      [workspaceId, ...eventValues(actor, entry)],
     );
   }
 
@@ -62,23 +66,9 @@ export class AuditService {
     await tx.query(
       `INSERT INTO audit_events (workspace_id, channel, actor_type, actor_id, actor_label,
                                  ip_address, action, target_type, target_id, before, after, details)
-       SELECT m.workspace_id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
+       SELECT m.workspace_id, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb, $13::jsonb
          FROM memberships m WHERE m.user_id = $1 AND m.workspace_id <> $2`,
-      [
-        userId,
-        exceptWorkspaceId,
-        actor.channel,
-        actor.type,
-        actor.id ?? null,
-        actor.label ?? null,
-        actor.ipAddress ?? null,
-        entry.action,
-        entry.targetType ?? null,
-        entry.targetId ?? null,
-        entry.before ?? null,
-        entry.after ?? null,
-        entry.details ?? null,
-      ],
+      [userId, exceptWorkspaceId, ...eventValues(actor, entry)],
     );
   }
 

@@ -10,7 +10,7 @@ import { safeEqual } from '../common/secret-tokens.js';
 import { WorkspaceException } from '../workspace/workspace.errors.js';
 import { WorkspaceService } from '../workspace/workspace.service.js';
 import { SessionCookie } from './session/session-cookie.js';
-import { SessionService } from './session/session.service.js';
+import { SessionService } from '../workspace/sessions/session.service.js';
 
 const notFound = () => new WorkspaceException('WORKSPACE_NOT_FOUND', 'No such workspace.');
 

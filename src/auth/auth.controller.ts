@@ -8,7 +8,7 @@ import { AuthException } from './auth.errors.js';
 import { PasswordSignInService } from './password-sign-in.service.js';
 import { SameOriginJson } from './same-origin-json.guard.js';
 import { SessionCookie } from './session/session-cookie.js';
-import { ActiveSession, SessionService } from './session/session.service.js';
+import { ActiveSession, SessionService } from '../workspace/sessions/session.service.js';
 
 export class PasswordLoginDto {
   @ApiProperty({ description: 'Workspace slug or id', example: 'acme' })

@@ -9,8 +9,8 @@ import type { MemberStatus } from '../workspace/entities/membership.entity.js';
 import type { Workspace } from '../workspace/entities/workspace.entity.js';
 import { MemberService } from '../workspace/member.service.js';
 import { AuthException } from './auth.errors.js';
-import { SessionService } from './session/session.service.js';
-import type { SignInMethod } from './session/session.entity.js';
+import { SessionService } from '../workspace/sessions/session.service.js';
+import type { SignInMethod } from '../workspace/sessions/session.entity.js';
 import {
   assertMembershipActiveOrThrow,
   assertSignInMethodEnabledOrThrow,

@@ -9,7 +9,7 @@ import { User } from '../workspace/entities/user.entity.js';
 import { WorkspaceService } from '../workspace/workspace.service.js';
 import { AuthException } from './auth.errors.js';
 import { LoginThrottleService } from './login-throttle.service.js';
-import { SessionService } from './session/session.service.js';
+import { SessionService } from '../workspace/sessions/session.service.js';
 import {
   assertMembershipActiveOrThrow,
   assertSignInMethodEnabledOrThrow,

@@ -4,7 +4,7 @@ import type { MemberStatus } from '../workspace/entities/membership.entity.js';
 import type { SignInMethods } from '../workspace/entities/workspace.entity.js';
 import { WorkspaceException } from '../workspace/workspace.errors.js';
 import { AuthException, SIGN_IN_METHOD_DISABLED_MESSAGE } from './auth.errors.js';
-import { SIGN_IN_METHODS, type SignInMethod } from './session/session.entity.js';
+import { SIGN_IN_METHODS, type SignInMethod } from '../workspace/sessions/session.entity.js';
 
 /**
  * The sign-in rules, as small pure functions every method's path calls in this order:

@@ -1,7 +1,7 @@
 import type { DataSourceOptions } from 'typeorm';
 import { migrations } from '../../migrations/index.js';
 import { SamlProvider } from '../auth/saml/saml-provider.entity.js';
-import { Session } from '../auth/session/session.entity.js';
+import { Session } from '../workspace/sessions/session.entity.js';
 import { ScimConnection } from '../scim/connection/scim-connection.entity.js';
 import { AuditEvent } from '../workspace/entities/audit-event.entity.js';
 import { ClaimedDomain } from '../workspace/entities/claimed-domain.entity.js';

@@ -14,7 +14,7 @@ import {
 import type { Request } from 'express';
 import { ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
 import { SessionCookie } from '../auth/session/session-cookie.js';
-import { SessionService } from '../auth/session/session.service.js';
+import { SessionService } from './sessions/session.service.js';
 import { Public, RequireAccess } from '../common/access.decorator.js';
 import { assertSameOriginWrite } from '../common/same-origin.js';
 import { APP_CONFIG } from '../config/config.module.js';

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { SIGN_IN_METHODS } from '../auth/session/session.entity.js';
-import { SessionService } from '../auth/session/session.service.js';
+import { SIGN_IN_METHODS } from './sessions/session.entity.js';
+import { SessionService } from './sessions/session.service.js';
 import {
   assertMayForceOrThrow,
   assertSomeSignInMethodUsableOrThrow,

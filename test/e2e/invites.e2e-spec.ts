@@ -1,4 +1,4 @@
-import { SessionService } from '../../src/auth/session/session.service.js';
+import { SessionService } from '../../src/workspace/sessions/session.service.js';
 import { tokenDigest } from '../../src/common/secret-tokens.js';
 import {
   addMember,

@@ -35,7 +35,7 @@ import {
 } from '../external-identity.repository.js';
 import { ExternalSignInService } from '../external-sign-in.service.js';
 import { safeRedirect } from '../redirect.js';
-import { SessionService } from '../session/session.service.js';
+import { SessionService } from '../../workspace/sessions/session.service.js';
 import { assertSignInMethodEnabledOrThrow } from '../sign-in-policy.js';
 import { OIDC_FETCH, type OidcFetch } from './oidc-fetch.js';
 import {

@@ -5,7 +5,7 @@ import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import { randomToken, tokenDigest } from '../../common/secret-tokens.js';
 import { PreparedStatements, preparedStatement } from '../../database/prepared-statements.js';
-import type { MemberRole } from '../../workspace/entities/membership.entity.js';
+import type { MemberRole } from '../entities/membership.entity.js';
 import { Session, SignInMethod } from './session.entity.js';
 
 /** A live session as the access guard and `GET /auth/session` see it. */

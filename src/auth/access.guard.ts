@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { APP_CONFIG } from '../config/config.module.js';
 import { allowedOrigins, type AppConfig } from '../config/configuration.js';
 import { Access, ACCESS_KEY } from '../common/access.decorator.js';
-import type { Actor, GatehouseRequest } from '../common/actor.js';
+import type { Actor, GatehouseRequest } from '../workspace/actor.js';
 import { CommonException } from '../common/app-exception.js';
 import { assertSameOriginWrite } from '../common/same-origin.js';
 import { safeEqual } from '../common/secret-tokens.js';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { AuditActor } from '../common/actor.js';
+import type { AuditActor } from '../workspace/actor.js';
 import { AuditService } from '../workspace/audit.service.js';
 import { DomainService } from '../workspace/domain.service.js';
 import { emailDomain, normalizeEmail } from '../workspace/email.js';

@@ -1,4 +1,4 @@
-import type { AuditActor } from '../common/actor.js';
+import type { AuditActor } from '../workspace/actor.js';
 import { CommonException } from '../common/app-exception.js';
 import type { MemberStatus } from '../workspace/entities/membership.entity.js';
 import type { SignInMethods } from '../workspace/entities/workspace.entity.js';

@@ -1,6 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { SamlProviderService } from '../auth/saml/saml-provider.service.js';
-import type { AuditActor } from '../common/actor.js';
+import type { AuditActor } from '../workspace/actor.js';
 import { isUuid } from '../common/ids.js';
 import { MAX_PAGE_SIZE } from '../common/paging.js';
 import { ScimConnectionService } from '../scim/connection/scim-connection.service.js';

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { hostname, userInfo } from 'node:os';
 import type { INestApplicationContext, LoggerService } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { AuditActor } from '../common/actor.js';
+import type { AuditActor } from '../workspace/actor.js';
 import { type AppConfig, loadConfig } from '../config/configuration.js';
 import { dataSourceOptions } from '../database/data-source-options.js';
 import { checkDatabaseConnection } from '../database/database-connection-check.js';

@@ -18,7 +18,7 @@ import {
 import { ApiBearerAuth, ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../common/access.decorator.js';
-import type { AuditActor } from '../common/actor.js';
+import type { AuditActor } from '../workspace/actor.js';
 import { ScimConnectionService } from './connection/scim-connection.service.js';
 import { ScimAuthGuard, type ScimRequest } from './scim-auth.guard.js';
 import { resourceTypes, schemas, serviceProviderConfig } from './scim-discovery.js';

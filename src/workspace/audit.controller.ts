@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
 import { RequireAccess } from '../common/access.decorator.js';
-import { CurrentWorkspace } from '../common/actor.js';
+import { CurrentWorkspace } from './actor.js';
 import { pageOf } from '../common/paging.js';
 import { AuditService } from './audit.service.js';
 import { ListAuditEventsQuery } from './dto/audit.dto.js';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { AuditActor } from '../common/actor.js';
+import type { AuditActor } from './actor.js';
 import { Page } from '../common/paging.js';
 import { randomToken } from '../common/secret-tokens.js';
 import { isUniqueViolation } from '../database/database-errors.js';

@@ -7,7 +7,7 @@ import {
   CurrentActor,
   CurrentAuditActor,
   CurrentWorkspace,
-} from '../common/actor.js';
+} from './actor.js';
 import { CommonException } from '../common/app-exception.js';
 import { PageQuery, pageOf } from '../common/paging.js';
 import { DomainService } from './domain.service.js';

@@ -19,7 +19,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { RequireAccess } from '../common/access.decorator.js';
-import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from '../common/actor.js';
+import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from './actor.js';
 import { PageQuery, pageOf } from '../common/paging.js';
 import {
   CreateGroupDto,

@@ -19,7 +19,7 @@ import { Public, RequireAccess } from '../common/access.decorator.js';
 import { assertSameOriginWrite } from '../common/same-origin.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { allowedOrigins, type AppConfig } from '../config/configuration.js';
-import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from '../common/actor.js';
+import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from './actor.js';
 import { PageQuery, pageOf } from '../common/paging.js';
 import { AcceptInviteDto, CreateInviteDto } from './dto/invite.dto.js';
 import { Workspace } from './entities/workspace.entity.js';

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { AuditActor } from '../common/actor.js';
+import type { AuditActor } from './actor.js';
 import type { Page } from '../common/paging.js';
 import { escapeLike } from '../common/sql.js';
 

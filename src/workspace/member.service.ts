@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { SessionService } from './sessions/session.service.js';
-import type { AuditActor } from '../common/actor.js';
+import type { AuditActor } from './actor.js';
 import { isUuid } from '../common/ids.js';
 import { Page } from '../common/paging.js';
 import { PasswordHasher } from '../common/password-hasher.js';

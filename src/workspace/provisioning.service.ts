@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { AuditActor } from '../common/actor.js';
+import type { AuditActor } from './actor.js';
 import { isDeadlock, isUniqueViolation } from '../database/database-errors.js';
 import { AuditService } from './audit.service.js';
 import { normalizeEmail } from './email.js';

@@ -10,7 +10,7 @@ import {
   type UnusableSignInMethod,
   unusableSignInMethods,
 } from '../auth/sign-in-policy.js';
-import type { AuditActor } from '../common/actor.js';
+import type { AuditActor } from './actor.js';
 import { isUuid } from '../common/ids.js';
 import { Page } from '../common/paging.js';
 import { APP_CONFIG } from '../config/config.module.js';

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
 import { RequireAccess } from '../common/access.decorator.js';
-import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from '../common/actor.js';
+import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from './actor.js';
 import { PageQuery, pageOf } from '../common/paging.js';
 import { CreateWorkspaceDto, ForceQuery, UpdateSettingsDto } from './dto/workspace.dto.js';
 import { Workspace } from './entities/workspace.entity.js';

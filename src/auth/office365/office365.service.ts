@@ -15,7 +15,7 @@ import {
   randomState,
 } from 'openid-client';
 import { DataSource } from 'typeorm';
-import type { AuditActor } from '../../common/actor.js';
+import type { AuditActor } from '../../workspace/actor.js';
 import { AppException } from '../../common/app-exception.js';
 import { safeEqual } from '../../common/secret-tokens.js';
 import { SecretBox } from '../../common/secret-box.js';

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomInt } from 'node:crypto';
 import { DataSource, type ObjectLiteral, type Repository } from 'typeorm';
-import type { AuditActor } from '../../common/actor.js';
+import type { AuditActor } from '../../workspace/actor.js';
 import { isUuid } from '../../common/ids.js';
 import { SecretBox } from '../../common/secret-box.js';
 import { APP_CONFIG } from '../../config/config.module.js';

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
 import { RequireAccess } from '../../common/access.decorator.js';
-import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from '../../common/actor.js';
+import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from '../../workspace/actor.js';
 import { ForceQuery } from '../../workspace/dto/workspace.dto.js';
 import { Workspace } from '../../workspace/entities/workspace.entity.js';
 import { CreateSamlProviderDto, UpdateSamlProviderDto } from './dto/saml-provider.dto.js';

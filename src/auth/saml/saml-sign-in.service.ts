@@ -5,7 +5,7 @@ import { MultiSamlStrategy } from '@node-saml/passport-saml';
 import type { Request, Response } from 'express';
 import { Passport, type Strategy } from 'passport';
 import { DataSource } from 'typeorm';
-import type { AuditActor } from '../../common/actor.js';
+import type { AuditActor } from '../../workspace/actor.js';
 import { AppException } from '../../common/app-exception.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/co
 import { ApiBearerAuth, ApiCookieAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
 import { RequireAccess } from '../../common/access.decorator.js';
-import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from '../../common/actor.js';
+import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from '../../workspace/actor.js';
 import { PageQuery, pageOf } from '../../common/paging.js';
 import { Workspace } from '../../workspace/entities/workspace.entity.js';
 import { ScimRequestLog } from '../log/scim-request-log.service.js';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { AuditActor } from '../../common/actor.js';
+import type { AuditActor } from '../../workspace/actor.js';
 import { randomToken, tokenDigest } from '../../common/secret-tokens.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';

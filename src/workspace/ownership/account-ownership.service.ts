@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import type { AuditActor } from '../../common/actor.js';
+import type { AuditActor } from '../actor.js';
 import { AuditService, type AuditEntry } from '../audit.service.js';
 import { emailDomain } from '../email.js';
 import { UserRepository } from '../repositories/user.repository.js';

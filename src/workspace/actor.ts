@@ -1,8 +1,8 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import type { MemberRole } from '../workspace/entities/membership.entity.js';
-import type { Workspace } from '../workspace/entities/workspace.entity.js';
-import type { AuditChannel } from '../workspace/entities/audit-event.entity.js';
+import type { MemberRole } from './entities/membership.entity.js';
+import type { Workspace } from './entities/workspace.entity.js';
+import type { AuditChannel } from './entities/audit-event.entity.js';
 
 export interface InternalActor {
   kind: 'internal';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Global, Injectable, Module } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
@@ -12,6 +13,12 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
  */
 export interface PreparedStatement {
   readonly name: string;
+  readonly text: string;
+}
+
+/** A statement to run: named (planned once per connection) or not (parsed and planned per run). */
+export interface Statement {
+  readonly name?: string;
   readonly text: string;
 }
 
@@ -32,6 +39,38 @@ export function preparedStatement(name: string, text: string): PreparedStatement
   return { name, text };
 }
 
+/** How many texts built per request may be named in one process (see `statementFor`). */
+export const MAX_BUILT_STATEMENTS = 200;
+
+const built = new Map<string, string>();
+
+/**
+ * A statement whose text is built per request, such as a SCIM list's: its shape follows the
+ * client's filter and order, its values are parameters. The few shapes identity providers
+ * send (`userName eq`, `externalId eq`, a plain page) recur on every request, so each gets a
+ * name and is planned once per connection; a process names at most MAX_BUILT_STATEMENTS texts,
+ * and any text after that runs unnamed (parsed and planned each time, as every text did
+ * before), so a client sending endless shapes fills neither this process nor PostgreSQL.
+ */
+export function statementFor(text: string): Statement {
+  let name = built.get(text);
+  if (name === undefined && built.size < MAX_BUILT_STATEMENTS) {
+    name = `gatehouse_built_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+    built.set(text, name);
+  }
+  return name === undefined ? { text } : { name, text };
+}
+
+/** The texts statementFor has named so far, with their names (the plan tests EXPLAIN them). */
+export function builtStatements(): PreparedStatement[] {
+  return [...built].map(([text, name]) => ({ name, text }));
+}
+
+/** Something that runs a statement and returns its rows, as `DataSource.query` does. */
+export interface RowSource {
+  query<Row>(text: string, values: unknown[]): Promise<Row>;
+}
+
 /**
  * Runs prepared statements on TypeORM's own pg pool (one pool for the service, same size and
  * timeouts), without TypeORM's per-query work (a query runner, an entity manager and the
@@ -42,7 +81,7 @@ export function preparedStatement(name: string, text: string): PreparedStatement
 export class PreparedStatements {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async rows<Row>(statement: PreparedStatement, values: unknown[]): Promise<Row[]> {
+  async rows<Row>(statement: Statement, values: unknown[]): Promise<Row[]> {
     const pool = (this.dataSource.driver as PostgresDriver).master as Pool;
     try {
       const result = await pool.query({ name: statement.name, text: statement.text, values });
@@ -51,6 +90,15 @@ export class PreparedStatements {
       throw new QueryFailedError(statement.text, values, error as Error);
     }
   }
+
+  /**
+   * Runs each text it is given through statementFor: for reads whose text is built per request
+   * and that run outside any transaction (on the pool, not on a transaction's connection).
+   */
+  readonly built: RowSource = {
+    query: async <Row>(text: string, values: unknown[]) =>
+      (await this.rows<unknown>(statementFor(text), values)) as Row,
+  };
 }
 
 /** PreparedStatements for every module. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { DataSource } from 'typeorm';
+import type { RowSource } from '../database/prepared-statements.js';
 import { type FilterSchema, SqlParams, translateFilter } from './filter/scim-filter.js';
 import { type PageCursors, pageCursors } from './scim-page-cursors.js';
 import { ScimError } from './scim-error.js';
@@ -124,7 +124,7 @@ function cursorKey(
  * exact either way: counted in the page's own snapshot.
  */
 export async function findPage<Row>(
-  dataSource: DataSource,
+  source: RowSource,
   table: ScimTable,
   workspaceId: string,
   query: ListQuery,
@@ -135,7 +135,7 @@ export async function findPage<Row>(
     ? cursors.find(cursorKey(table, workspaceId, query, order, query.startIndex))
     : undefined;
   const { sql, values } = pageQuery(table, workspaceId, query, seek);
-  const result = await dataSource.query<(Row & PageMarks)[]>(sql, values);
+  const result = await source.query<(Row & PageMarks)[]>(sql, values);
   const total = result[0]?.scim_page_total ?? 0;
   const page = result.filter((row) => row.scim_page_row === true);
   const last = page.at(-1)?.scim_page_seek;

@@ -7,15 +7,19 @@ import { isUuid } from '../common/ids.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/configuration.js';
 import { ProvisioningService, type ProvisionedProfile } from '../workspace/provisioning.service.js';
-import { GroupMemberRepository } from '../workspace/repositories/group-member.repository.js';
 import {
   MembershipRepository,
   type ScimUserGroup,
   type ScimUserRow,
 } from '../workspace/repositories/membership.repository.js';
-import { applyPatch, canonicalNames, type PatchDialect } from './patch/scim-patch.js';
+import {
+  applyPatch,
+  canonicalNames,
+  type PatchDialect,
+  withoutReadOnly,
+} from './protocol/patch/patch.js';
 import { ScimError } from './scim-error.js';
-import { userNames } from './scim-user-name.js';
+import { userNames } from './protocol/user-name.js';
 import {
   asBoolean,
   assertIfMatch,
@@ -71,9 +75,10 @@ function isObjectLike(value: unknown): value is Json {
 }
 
 /** The person a SCIM User resource describes, as the Workspace module takes it. Attribute
- * names of any case are read, and stored, as the schema spells them. */
+ * names of any case are read, and stored, as the schema spells them; readOnly values
+ * (`manager.displayName`) are ignored, as RFC 7644 §3.3 and §3.5.1 ask. */
 export function profileFromResource(body: Json): ProvisionedProfile {
-  const resource = canonicalNames(body, USER_PATCH_SCHEMA);
+  const resource = withoutReadOnly(canonicalNames(body, USER_PATCH_SCHEMA), USER_PATCH_SCHEMA);
   const userName = resource.userName;
   if (typeof userName !== 'string' || !userName.trim()) {
     throw ScimError.of('invalidValue', 'userName is required and must be a non-empty string.');
@@ -168,7 +173,6 @@ export class ScimUsersService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly provisioning: ProvisioningService,
     private readonly memberships: MembershipRepository,
-    private readonly groupMembers: GroupMemberRepository,
   ) {}
 
   private get baseUrl() {
@@ -177,18 +181,16 @@ export class ScimUsersService {
 
   async list(workspaceId: string, query: ListQuery): Promise<Json> {
     const db = this.dataSource.manager;
-    const { rows, total } = await this.memberships.scimUserPage(db, workspaceId, query);
-    const groups = wants(query, 'groups')
-      ? await this.groupsOf(
-          db,
-          workspaceId,
-          rows.map((r) => r.user_id),
-        )
-      : new Map<string, Json[]>();
+    const { rows, total } = await this.memberships.scimUserPage(db, workspaceId, query, {
+      groups: wants(query, 'groups'),
+    });
     return listResponse(
       rows.map((row) =>
         project(
-          this.toResource(row, groups.get(row.user_id) ?? []),
+          this.toResource(
+            row,
+            (row.groups ?? []).map((group) => this.groupRef(group)),
+          ),
           query,
           USER_SCHEMA,
           EXTENSIONS,
@@ -307,17 +309,6 @@ export class ScimUsersService {
     const row = await this.memberships.scimUser(db, workspaceId, id.toLowerCase(), options);
     if (!row) throw notFound();
     return row;
-  }
-
-  /** The groups of several users in one query (`groups` is read-only on User). */
-  private async groupsOf(db: EntityManager, workspaceId: string, userIds: string[]) {
-    const byUser = new Map<string, Json[]>();
-    for (const row of await this.groupMembers.scimGroupsOf(db, workspaceId, userIds)) {
-      const list = byUser.get(row.user_id) ?? [];
-      list.push(this.groupRef(row));
-      byUser.set(row.user_id, list);
-    }
-    return byUser;
   }
 
   private groupRef(group: ScimUserGroup): Json {

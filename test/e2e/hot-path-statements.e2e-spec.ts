@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { declaredStatements } from '../../src/database/prepared-statements.js';
+import { builtStatements, declaredStatements } from '../../src/database/prepared-statements.js';
 import { ScimRequestLog } from '../../src/scim/log/scim-request-log.service.js';
 import { addMember, signIn, workspaceWithSignedInAdmin } from '../support/fixtures.js';
 import { oktaUser, scimWorkspace } from '../support/scim-fixtures.js';
@@ -86,6 +86,48 @@ describe('hot-path statements', () => {
         expect.objectContaining({ name: 'gatehouse_scim_workspace_by_token' }),
       ]);
       expect(statements.filter((s) => /scim_requests/.test(s.sql))).toEqual([]);
+    });
+
+    it('looks a SCIM User up by userName with two named statements: the token, then the page with its groups', async () => {
+      const ws = await scimWorkspace(a);
+      const created = await a.http
+        .post('/scim/v2/Users')
+        .set('Authorization', ws.auth)
+        .send(oktaUser('grace@acme.test'))
+        .expect(201);
+      const group = await a.http
+        .post('/scim/v2/Groups')
+        .set('Authorization', ws.auth)
+        .send({
+          schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+          displayName: 'Compilers',
+          members: [{ value: created.body.id }],
+        })
+        .expect(201);
+      await scimGet(b, ws.auth).expect(200);
+      await Promise.all([a, b].map((t) => t.app.get(ScimRequestLog).flush()));
+      const lookup = '/scim/v2/Users?filter=userName eq "grace@acme.test"';
+      // Twice: the first run on a connection prepares the statement, the second only runs it.
+      for (const run of [1, 2]) {
+        let body: { Resources?: { groups?: { value: string; display: string }[] }[] } = {};
+        const statements = await statementsOf(async () => {
+          body = (await scimGet(b, ws.auth, lookup).expect(200)).body;
+        });
+        expect({ run, groups: body.Resources?.[0]?.groups }).toEqual({
+          run,
+          groups: [expect.objectContaining({ value: group.body.id, display: 'Compilers' })],
+        });
+        expect({ run, statements }).toEqual({
+          run,
+          statements: [
+            expect.objectContaining({ name: 'gatehouse_scim_workspace_by_token' }),
+            expect.objectContaining({
+              name: expect.stringMatching(/^gatehouse_built_[0-9a-f]{32}$/),
+              sql: expect.stringContaining('group_members'),
+            }),
+          ],
+        });
+      }
     });
 
     it('checks a session with one named statement', async () => {
@@ -180,9 +222,13 @@ describe('hot-path statements', () => {
 
     it('reads every prepared statement through indexes, with the plan PostgreSQL keeps', async () => {
       await seedSessionsAndConnections();
-      const statements = declaredStatements();
+      // The declared ones, and the SCIM list pages the tests above named (statementFor).
+      const statements = [...declaredStatements(), ...builtStatements()];
       expect(statements.map((s) => s.name)).toEqual(
         expect.arrayContaining(['gatehouse_session_by_token', 'gatehouse_scim_workspace_by_token']),
+      );
+      expect(builtStatements().map((s) => s.text)).toEqual(
+        expect.arrayContaining([expect.stringContaining('user_name_key')]),
       );
       const runner = a.dataSource.createQueryRunner();
       try {

@@ -10,13 +10,6 @@ export interface ScimGroupMemberRow {
   display: string;
 }
 
-/** A group of a SCIM User. */
-export interface ScimUserGroupRow {
-  user_id: string;
-  id: string;
-  display_name: string;
-}
-
 /**
  * The group_members table. Every write is one statement for the whole list of people: a push
  * of 10,000 members is one INSERT ... SELECT, never a round trip per person. These writes do not
@@ -143,23 +136,6 @@ export class GroupMemberRepository {
         WHERE gm.workspace_id = $1 AND gm.group_id = ANY($2::uuid[])
         ORDER BY gm.created_at, gm.user_id`,
       [ws, groupIds],
-    );
-  }
-
-  /** The groups of several SCIM Users, in one query, by name. */
-  async scimGroupsOf(
-    db: Db,
-    workspaceId: string,
-    userIds: readonly string[],
-  ): Promise<ScimUserGroupRow[]> {
-    const ws = scoped(workspaceId);
-    if (userIds.length === 0) return [];
-    return db.query<ScimUserGroupRow[]>(
-      `SELECT gm.user_id, g.id, g.display_name
-         FROM group_members gm JOIN groups g ON g.id = gm.group_id
-        WHERE gm.workspace_id = $1 AND gm.user_id = ANY($2::uuid[])
-        ORDER BY lower(g.display_name)`,
-      [ws, userIds],
     );
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { PreparedStatements } from '../../database/prepared-statements.js';
 import type { Page } from '../../common/paging.js';
 import { escapeLike } from '../../common/sql.js';
 import { findPage, GROUP_PAGING, type ScimTable } from '../../scim/scim-page.js';
@@ -7,6 +8,7 @@ import { GROUP_FILTER_SCHEMA, GROUP_SCHEMA, GROUP_SORT } from '../../scim/scim-s
 import {
   type Db,
   outsideTransaction,
+  readSource,
   returning,
   scoped,
   TOUCHED_AT,
@@ -112,6 +114,8 @@ export const GROUPS: ScimTable = {
  */
 @Injectable()
 export class GroupRepository {
+  constructor(private readonly statements: PreparedStatements) {}
+
   /** The group, or null; `lock` keeps others from writing it until the transaction ends. */
   async find(
     db: Db,
@@ -256,7 +260,8 @@ export class GroupRepository {
     workspaceId: string,
     query: ListQuery,
   ): Promise<{ rows: ScimGroupRow[]; total: number }> {
-    return findPage<ScimGroupRow>(outsideTransaction(db), GROUPS, scoped(workspaceId), query);
+    outsideTransaction(db);
+    return findPage<ScimGroupRow>(this.statements.built, GROUPS, scoped(workspaceId), query);
   }
 
   /** One SCIM Group, or null; `lock` holds it for a write that checked its ETag. */
@@ -266,7 +271,7 @@ export class GroupRepository {
     groupId: string,
     options: { lock?: boolean } = {},
   ): Promise<ScimGroupRow | null> {
-    const [row] = await db.query<ScimGroupRow[]>(
+    const [row] = await readSource(db, this.statements).query<ScimGroupRow[]>(
       `SELECT ${SCIM_GROUP_COLUMNS} FROM groups g WHERE g.workspace_id = $1 AND g.id = $2
        ${options.lock ? 'FOR NO KEY UPDATE' : ''}`,
       [scoped(workspaceId), groupId],

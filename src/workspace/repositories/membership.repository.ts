@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { PreparedStatements } from '../../database/prepared-statements.js';
 import type { Page } from '../../common/paging.js';
 import { escapeLike } from '../../common/sql.js';
 import { findPage, type ScimTable, USER_PAGING } from '../../scim/scim-page.js';
@@ -10,6 +11,7 @@ import {
   affected,
   type Db,
   outsideTransaction,
+  readSource,
   returning,
   scoped,
   TOUCHED_AT,
@@ -168,6 +170,12 @@ const SCIM_USER_COLUMNS = `m.user_id, m.scim_user_name, m.scim_external_id, m.sc
   u.email, u.full_name, m.created_at, greatest(m.updated_at, u.updated_at) AS last_modified,
   m.version AS membership_version, u.version AS user_version`;
 
+/** A SCIM User's groups as a JSON array, in the order of their names (one subquery per row). */
+const SCIM_USER_GROUPS = `(SELECT coalesce(json_agg(json_build_object('id', g.id, 'display_name', g.display_name)
+                                  ORDER BY lower(g.display_name)), '[]')
+            FROM group_members gm JOIN groups g ON g.id = gm.group_id
+           WHERE gm.workspace_id = m.workspace_id AND gm.user_id = m.user_id)`;
+
 /** SCIM Users of a workspace, as findPage filters, sorts and pages them. */
 export const USERS: ScimTable = {
   resourceType: 'User',
@@ -184,6 +192,12 @@ export const USERS: ScimTable = {
   paging: USER_PAGING,
 };
 
+/** USERS with each User's groups, read in the page's own statement (no second round trip). */
+const USERS_WITH_GROUPS: ScimTable = {
+  ...USERS,
+  columns: `${SCIM_USER_COLUMNS}, ${SCIM_USER_GROUPS} AS groups`,
+};
+
 /**
  * The memberships table (with the person each joins, for reads). The one INSERT and the one
  * UPDATE of a membership are here, so every write bumps its version; services keep the rules,
@@ -191,6 +205,8 @@ export const USERS: ScimTable = {
  */
 @Injectable()
 export class MembershipRepository {
+  constructor(private readonly statements: PreparedStatements) {}
+
   /** The membership with its person, or null. */
   async find(db: Db, workspaceId: string, userId: string): Promise<MembershipRecord | null> {
     const [row] = await db.query<MembershipRecord[]>(
@@ -371,13 +387,19 @@ export class MembershipRepository {
 
   // ---- SCIM Users ------------------------------------------------------------------------
 
-  /** A page of SCIM Users and the exact total (list reads run outside a transaction). */
+  /**
+   * A page of SCIM Users and the exact total (list reads run outside a transaction), with each
+   * User's groups when asked, in the same statement.
+   */
   async scimUserPage(
     db: Db,
     workspaceId: string,
     query: ListQuery,
-  ): Promise<{ rows: ScimUserRow[]; total: number }> {
-    return findPage<ScimUserRow>(outsideTransaction(db), USERS, scoped(workspaceId), query);
+    options: { groups: boolean },
+  ): Promise<{ rows: (ScimUserRow & { groups?: ScimUserGroup[] })[]; total: number }> {
+    outsideTransaction(db);
+    const table = options.groups ? USERS_WITH_GROUPS : USERS;
+    return findPage(this.statements.built, table, scoped(workspaceId), query);
   }
 
   /** One SCIM User, with its groups when asked (one statement either way), or null. */
@@ -387,13 +409,10 @@ export class MembershipRepository {
     userId: string,
     options: { groups: boolean },
   ): Promise<(ScimUserRow & { groups: ScimUserGroup[] | null }) | null> {
-    const groups = options.groups
-      ? `(SELECT coalesce(json_agg(json_build_object('id', g.id, 'display_name', g.display_name)
-                                  ORDER BY lower(g.display_name)), '[]')
-            FROM group_members gm JOIN groups g ON g.id = gm.group_id
-           WHERE gm.workspace_id = m.workspace_id AND gm.user_id = m.user_id)`
-      : 'NULL';
-    const [row] = await db.query<(ScimUserRow & { groups: ScimUserGroup[] | null })[]>(
+    const groups = options.groups ? SCIM_USER_GROUPS : 'NULL';
+    const [row] = await readSource(db, this.statements).query<
+      (ScimUserRow & { groups: ScimUserGroup[] | null })[]
+    >(
       `SELECT ${SCIM_USER_COLUMNS}, ${groups} AS groups
          FROM memberships m JOIN users u ON u.id = m.user_id
         WHERE m.workspace_id = $1 AND m.user_id = $2`,

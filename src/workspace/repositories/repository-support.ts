@@ -1,4 +1,5 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
+import type { PreparedStatements, RowSource } from '../../database/prepared-statements.js';
 
 /**
  * Where a repository method runs its SQL: the caller's transaction (`tx` of
@@ -45,12 +46,20 @@ export async function affected(db: Db, sql: string, values: unknown[]): Promise<
 }
 
 /**
- * The data source behind `db`, for a read that runs on its own connection (a SCIM list page):
- * refused inside a transaction, whose rows that read would not see.
+ * Refuses `db` when it is a transaction: a read that runs on its own pool connection (a SCIM
+ * list page) would not see that transaction's rows.
  */
-export function outsideTransaction(db: Db): DataSource {
+export function outsideTransaction(db: Db): void {
   if (db.queryRunner?.isTransactionActive) {
     throw new Error('This read runs outside a transaction: pass dataSource.manager.');
   }
-  return db.connection;
+}
+
+/**
+ * Where a hot read runs: on a transaction's (or query runner's) connection when `db` has one,
+ * since the read must see that transaction's rows; otherwise through PreparedStatements, which
+ * names its text so each connection plans it once (see `statementFor`).
+ */
+export function readSource(db: Db, statements: PreparedStatements): RowSource {
+  return db.queryRunner ? db : statements.built;
 }

@@ -5,6 +5,7 @@ import { AccessGuard } from './access.guard.js';
 import { AuthController } from './auth.controller.js';
 import { ExternalIdentityRepository } from './external-identity.repository.js';
 import { ExternalSignInService } from './external-sign-in.service.js';
+import { InviteAcceptanceController } from './invite-acceptance.controller.js';
 import { LoginThrottleService } from './login-throttle.service.js';
 import { oidcFetchProvider } from './office365/oidc-fetch.js';
 import { Office365Controller } from './office365/office365.controller.js';
@@ -14,7 +15,7 @@ import { SessionModule } from './session/session.module.js';
 
 @Module({
   imports: [WorkspaceModule, SessionModule],
-  controllers: [AuthController, Office365Controller],
+  controllers: [AuthController, Office365Controller, InviteAcceptanceController],
   providers: [
     PasswordSignInService,
     ExternalSignInService,

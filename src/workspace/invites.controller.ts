@@ -1,27 +1,9 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Inject,
-  Ip,
-  Param,
-  Post,
-  Query,
-  Req,
-} from '@nestjs/common';
-import type { Request } from 'express';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
-import { SessionCookie } from '../auth/session/session-cookie.js';
-import { SessionService } from './sessions/session.service.js';
-import { Public, RequireAccess } from '../common/access.decorator.js';
-import { assertSameOriginWrite } from '../common/same-origin.js';
-import { APP_CONFIG } from '../config/config.module.js';
-import { allowedOrigins, type AppConfig } from '../config/configuration.js';
+import { RequireAccess } from '../common/access.decorator.js';
 import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from './actor.js';
 import { PageQuery, pageOf } from '../common/paging.js';
-import { AcceptInviteDto, CreateInviteDto } from './dto/invite.dto.js';
+import { CreateInviteDto } from './dto/invite.dto.js';
 import { Workspace } from './entities/workspace.entity.js';
 import { InviteService } from './invite.service.js';
 
@@ -61,46 +43,5 @@ export class InvitesController {
     @CurrentAuditActor() actor: AuditActor,
   ) {
     await this.invites.revoke(workspace.id, id, actor);
-  }
-}
-
-/**
- * The invitee's side: the token in the e-mailed link proves the mailbox; for an email that already
- * has an account, the browser's session proves the account.
- */
-@ApiTags('invites')
-@Controller('api/invites')
-export class InviteAcceptanceController {
-  constructor(
-    private readonly invites: InviteService,
-    private readonly sessions: SessionService,
-    private readonly cookie: SessionCookie,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    this.origins = allowedOrigins(config);
-  }
-
-  private readonly origins: string[];
-
-  @Get(':token')
-  @Public()
-  preview(@Param('token') token: string) {
-    return this.invites.preview(token);
-  }
-
-  @Post(':token/accept')
-  @HttpCode(200)
-  @Public()
-  async accept(
-    @Param('token') token: string,
-    @Body() body: AcceptInviteDto,
-    @Ip() ip: string,
-    @Req() request: Request,
-  ) {
-    // The session, if any, says which account accepts; it is a cookie, so only our own origins.
-    const sessionToken = this.cookie.read(request);
-    if (sessionToken) assertSameOriginWrite(request, this.origins);
-    const session = sessionToken ? await this.sessions.authenticate(sessionToken) : null;
-    return this.invites.accept(token, body, { ipAddress: ip, signedInUserId: session?.userId });
   }
 }

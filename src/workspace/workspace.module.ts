@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { SessionModule } from '../auth/session/session.module.js';
 import { MailModule } from '../mail/mail.module.js';
 import { PasswordHasher } from '../common/password-hasher.js';
 import { AuditController } from './audit.controller.js';
@@ -10,7 +9,7 @@ import { DomainsController } from './domains.controller.js';
 import { GroupService } from './group.service.js';
 import { GroupsController } from './groups.controller.js';
 import { InviteService } from './invite.service.js';
-import { InviteAcceptanceController, InvitesController } from './invites.controller.js';
+import { InvitesController } from './invites.controller.js';
 import { MemberService } from './member.service.js';
 import { AccountOwnershipService } from './ownership/account-ownership.service.js';
 import { ProvisioningService } from './provisioning.service.js';
@@ -18,19 +17,19 @@ import { GroupMemberRepository } from './repositories/group-member.repository.js
 import { GroupRepository } from './repositories/group.repository.js';
 import { MembershipRepository } from './repositories/membership.repository.js';
 import { UserRepository } from './repositories/user.repository.js';
+import { SessionService } from './sessions/session.service.js';
 import { MembersController } from './members.controller.js';
 import { WorkspaceService } from './workspace.service.js';
 import { WorkspacesController } from './workspaces.controller.js';
 
 @Module({
-  imports: [SessionModule, MailModule],
+  imports: [MailModule],
   controllers: [
     WorkspacesController,
     MembersController,
     AuditController,
     GroupsController,
     InvitesController,
-    InviteAcceptanceController,
     DomainsController,
   ],
   providers: [
@@ -48,6 +47,7 @@ import { WorkspacesController } from './workspaces.controller.js';
     UserRepository,
     GroupRepository,
     GroupMemberRepository,
+    SessionService,
   ],
   exports: [
     AccountOwnershipService,
@@ -55,12 +55,14 @@ import { WorkspacesController } from './workspaces.controller.js';
     MemberService,
     ProvisioningService,
     GroupService,
+    InviteService,
     DomainService,
     AuditService,
     PasswordHasher,
     MembershipRepository,
     GroupRepository,
     GroupMemberRepository,
+    SessionService,
   ],
 })
 export class WorkspaceModule {}

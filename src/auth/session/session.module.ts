@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { SessionCookie } from './session-cookie.js';
-import { SessionService } from '../../workspace/sessions/session.service.js';
 
-/** Session storage, apart from sign-in so the Workspace module can revoke sessions. */
-@Module({ providers: [SessionService, SessionCookie], exports: [SessionService, SessionCookie] })
+/**
+ * The session cookie, for the controllers that sign in, out or read who is signed in. Session
+ * storage (SessionService) belongs to the Workspace module.
+ */
+@Module({ providers: [SessionCookie], exports: [SessionCookie] })
 export class SessionModule {}

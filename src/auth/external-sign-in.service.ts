@@ -10,7 +10,7 @@ import type { Workspace } from '../workspace/entities/workspace.entity.js';
 import { MemberService } from '../workspace/member.service.js';
 import { AuthException } from './auth.errors.js';
 import { SessionService } from '../workspace/sessions/session.service.js';
-import type { SignInMethod } from '../workspace/sessions/session.entity.js';
+import type { SignInMethod } from '../workspace/sign-in-methods.js';
 import {
   assertMembershipActiveOrThrow,
   assertSignInMethodEnabledOrThrow,

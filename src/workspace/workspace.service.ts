@@ -1,15 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { SIGN_IN_METHODS } from './sessions/session.entity.js';
 import { SessionService } from './sessions/session.service.js';
-import {
-  assertMayForceOrThrow,
-  assertSomeSignInMethodUsableOrThrow,
-  type SignInReadiness,
-  type UnusableSignInMethod,
-  unusableSignInMethods,
-} from '../auth/sign-in-policy.js';
 import type { AuditActor } from './actor.js';
 import { isUuid } from '../common/ids.js';
 import { Page } from '../common/paging.js';
@@ -17,9 +9,22 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/configuration.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { AuditService } from './audit.service.js';
-import { SignInMethods, Workspace } from './entities/workspace.entity.js';
+import { Workspace } from './entities/workspace.entity.js';
 import { MemberService } from './member.service.js';
 import { MembershipRepository } from './repositories/membership.repository.js';
+import {
+  assertAllowedWithScimOrThrow,
+  assertMayForceOrThrow,
+  assertSomeSignInMethodOnOrThrow,
+  assertSomeSignInMethodUsableOrThrow,
+  SIGN_IN_METHODS,
+  type SignInMethods,
+  type SignInReadiness,
+  type UnusableReason,
+  type UnusableSignInMethod,
+  unusableSignInMethods,
+  unusableSignInWarnings,
+} from './sign-in-methods.js';
 import { WorkspaceException } from './workspace.errors.js';
 import { lockWorkspace } from './workspace-lock.js';
 
@@ -37,11 +42,7 @@ export interface WorkspaceSettingsInput {
 }
 
 export interface SettingsWarning {
-  code:
-    | 'SAML_WITHOUT_PROVIDER'
-    | 'OFFICE365_WITHOUT_CONFIGURATION'
-    | 'SCIM_ONLY_WITHOUT_SCIM'
-    | 'NO_ACTIVE_ADMIN';
+  code: UnusableReason | 'SCIM_ONLY_WITHOUT_SCIM' | 'NO_ACTIVE_ADMIN';
   message: string;
 }
 
@@ -106,20 +107,13 @@ export class WorkspaceService {
     return rows.length > 0;
   }
 
-  get office365Configured(): boolean {
-    return this.config.office365.clientId !== undefined;
-  }
-
   /** What the workspace's methods need beyond their switches, as seen inside `tx`. */
   async signInReadiness(tx: EntityManager, workspaceId: string): Promise<SignInReadiness> {
-    const [row] = await tx.query<{ providers: number }[]>(
-      `SELECT count(*)::int AS providers FROM saml_providers WHERE workspace_id = $1 AND enabled`,
+    const rows: unknown[] = await tx.query(
+      `SELECT 1 FROM saml_providers WHERE workspace_id = $1 AND enabled LIMIT 1`,
       [workspaceId],
     );
-    return {
-      enabledSamlProviders: row?.providers ?? 0,
-      office365Configured: this.office365Configured,
-    };
+    return { saml: rows.length > 0, office365: this.config.office365.clientId !== undefined };
   }
 
   /**
@@ -144,35 +138,20 @@ export class WorkspaceService {
   }
 
   /**
-   * Settings that cannot work as set, for the admin to see: SAML on without an enabled SAML
-   * provider, or Office365 on while the server has no Office365 configuration, means nobody
-   * can sign in that way; the SCIM-only lock without a SCIM connection means nobody can be added.
+   * Settings that cannot work as set, for the admin to see: a method on without what it needs
+   * (SAML without an enabled provider, Office365 without the server's configuration) means
+   * nobody can sign in that way; the SCIM-only lock without a SCIM connection means nobody can
+   * be added.
    */
   async warnings(workspace: Workspace): Promise<SettingsWarning[]> {
-    const [[row], admins] = await Promise.all([
-      this.dataSource.query<{ providers: number; scim: number }[]>(
-        `SELECT (SELECT count(*)::int FROM saml_providers WHERE workspace_id = $1 AND enabled) AS providers,
-                (SELECT count(*)::int FROM scim_connections WHERE workspace_id = $1) AS scim`,
-        [workspace.id],
-      ),
-      this.memberships.countActiveAdmins(this.dataSource.manager, workspace.id),
+    const manager = this.dataSource.manager;
+    const [readiness, scim, admins] = await Promise.all([
+      this.signInReadiness(manager, workspace.id),
+      this.scimEnabled(manager, workspace.id),
+      this.memberships.countActiveAdmins(manager, workspace.id),
     ]);
-    const warnings: SettingsWarning[] = [];
-    if (workspace.signInSaml && !row?.providers) {
-      warnings.push({
-        code: 'SAML_WITHOUT_PROVIDER',
-        message:
-          'SAML sign-in is enabled but this workspace has no enabled SAML provider, so nobody can sign in with SAML yet.',
-      });
-    }
-    if (workspace.signInOffice365 && !this.office365Configured) {
-      warnings.push({
-        code: 'OFFICE365_WITHOUT_CONFIGURATION',
-        message:
-          'Office365 sign-in is enabled but this server has no Office365 configuration (OFFICE365_CLIENT_ID), so nobody can sign in with Office365.',
-      });
-    }
-    if (workspace.scimOnlyProvisioning && !row?.scim) {
+    const warnings: SettingsWarning[] = unusableSignInWarnings(workspace.signInMethods, readiness);
+    if (workspace.scimOnlyProvisioning && !scim) {
       warnings.push({
         code: 'SCIM_ONLY_WITHOUT_SCIM',
         message:
@@ -253,27 +232,13 @@ export class WorkspaceService {
     return this.dataSource.transaction(async (tx) => {
       const workspace = await lockWorkspace(tx, workspaceId);
       const before = settingsOf(workspace);
-      const methods = { ...workspace.signInMethods, ...input.signInMethods };
-      if (!methods.password && !methods.office365 && !methods.saml) {
-        throw new WorkspaceException(
-          'NO_SIGN_IN_METHOD',
-          'At least one sign-in method (password, office365 or saml) must stay enabled.',
-        );
-      }
-      const reEnabled = (['password', 'office365'] as const).filter(
+      const methods: SignInMethods = { ...workspace.signInMethods, ...input.signInMethods };
+      assertSomeSignInMethodOnOrThrow(methods);
+      const switchedOn = SIGN_IN_METHODS.filter(
         (method) => methods[method] && !before.signInMethods[method],
       );
-      if (reEnabled.length > 0 && (await this.scimEnabled(tx, workspaceId))) {
-        const names = reEnabled.map((m) => (m === 'password' ? 'password' : 'Office365'));
-        throw new WorkspaceException(
-          'SCIM_REQUIRES_SAML_ONLY',
-          `SCIM provisioning is on: people sign in through SAML only. Disable SCIM before enabling ${names.join(' or ')}.`,
-          {
-            reasons: reEnabled.map((m) =>
-              m === 'password' ? 'PASSWORD_ENABLED' : 'OFFICE365_ENABLED',
-            ),
-          },
-        );
+      if (switchedOn.length > 0 && (await this.scimEnabled(tx, workspaceId))) {
+        assertAllowedWithScimOrThrow(switchedOn);
       }
       const switchedOff = SIGN_IN_METHODS.filter(
         (method) => before.signInMethods[method] && !methods[method],
@@ -289,9 +254,7 @@ export class WorkspaceService {
         input.sessionIdleTimeoutSeconds !== undefined
           ? input.sessionIdleTimeoutSeconds
           : workspace.sessionIdleTimeoutSeconds;
-      workspace.signInPassword = methods.password;
-      workspace.signInOffice365 = methods.office365;
-      workspace.signInSaml = methods.saml;
+      workspace.signInMethods = methods;
       workspace.sessionLifetimeSeconds = lifetime;
       workspace.sessionIdleTimeoutSeconds = idle;
       workspace.scimOnlyProvisioning = input.scimOnlyProvisioning ?? workspace.scimOnlyProvisioning;

@@ -14,6 +14,11 @@ import {
 } from '../support/saml-fixtures.js';
 import { scimWorkspace } from '../support/scim-fixtures.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
+import {
+  SIGN_IN_METHOD_TABLE,
+  SIGN_IN_METHODS,
+  signInMethodColumn,
+} from '../../src/workspace/sign-in-methods.js';
 
 const DISABLED_MESSAGE =
   'Sorry, your organization has disabled that sign in method. Please check with your administrator';
@@ -88,6 +93,49 @@ describe('sign-in methods on a server without Office365', () => {
     t = await startTestApp();
   });
   afterAll(() => t.close());
+
+  describe('the table of methods and the database', () => {
+    it('has a sign_in_<method> switch per method, with its default', async () => {
+      const columns: { column_name: string; column_default: string }[] = await t.dataSource.query(
+        `SELECT column_name, column_default FROM information_schema.columns
+          WHERE table_name = 'workspaces' AND column_name LIKE 'sign\\_in\\_%'
+          ORDER BY column_name`,
+      );
+      expect(Object.fromEntries(columns.map((c) => [c.column_name, c.column_default]))).toEqual(
+        Object.fromEntries(
+          SIGN_IN_METHODS.map((m) => [
+            signInMethodColumn(m),
+            String(SIGN_IN_METHOD_TABLE[m].enabledByDefault),
+          ]),
+        ),
+      );
+    });
+
+    it('lets sessions name exactly the methods of the table', async () => {
+      const [check]: { definition: string }[] = await t.dataSource.query(
+        `SELECT pg_get_constraintdef(oid) AS definition FROM pg_constraint
+          WHERE conrelid = 'sessions'::regclass AND contype = 'c'
+            AND pg_get_constraintdef(oid) LIKE '%method%'`,
+      );
+      const allowed = [...check!.definition.matchAll(/'(\w+)'::text/g)].map((m) => m[1]);
+      expect(allowed.sort()).toEqual([...SIGN_IN_METHODS].sort());
+    });
+
+    it('documents every method in the OpenAPI document', async () => {
+      const res = await t.http.get('/docs/json').expect(200);
+      const schema = res.body.components.schemas.SignInMethodsDto;
+      expect(Object.keys(schema.properties).sort()).toEqual([...SIGN_IN_METHODS].sort());
+    });
+
+    it('refuses an unknown method in the settings, and changes nothing', async () => {
+      const ws = await createWorkspace(t);
+      const res = await settings(t, ws.slug, {
+        signInMethods: { password: false, kerberos: true },
+      });
+      expect(res.status).toBe(400);
+      expect((await workspaceView(t, ws.slug)).settings.signInMethods.password).toBe(true);
+    });
+  });
 
   describe('Office365 switched off by the workspace', () => {
     it('answers the contract sentence, not OFFICE365_NOT_CONFIGURED', async () => {
@@ -170,7 +218,7 @@ describe('sign-in methods on a server without Office365', () => {
     it('refuses turning password off when neither SAML nor Office365 can work, naming both', async () => {
       const ws = await createWorkspace(t);
       const res = await settings(t, ws.slug, { signInMethods: { password: false } });
-      expectNoUsableMethod(res, [SAML_UNUSABLE, OFFICE365_UNUSABLE]);
+      expectNoUsableMethod(res, [OFFICE365_UNUSABLE, SAML_UNUSABLE]);
       expect(res.body.message).toContain('no SAML provider is enabled');
       expect(res.body.message).toContain('no Office365 configuration');
     });
@@ -235,7 +283,7 @@ describe('sign-in methods on a server without Office365', () => {
       await settings(t, ws.slug, { signInMethods: { password: false } }).expect(200);
       expectNoUsableMethod(
         await t.http.delete(provider(ws.slug, idp.id)).set('Authorization', t.internal),
-        [SAML_UNUSABLE, OFFICE365_UNUSABLE],
+        [OFFICE365_UNUSABLE, SAML_UNUSABLE],
       );
     });
 

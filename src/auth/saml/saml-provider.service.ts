@@ -11,9 +11,13 @@ import { isUniqueViolation } from '../../database/database-errors.js';
 import { PreparedStatements, preparedStatement } from '../../database/prepared-statements.js';
 import { AuditService } from '../../workspace/audit.service.js';
 import { Workspace } from '../../workspace/entities/workspace.entity.js';
+import {
+  assertMayForceOrThrow,
+  SIGN_IN_METHODS,
+  signInMethodColumn,
+} from '../../workspace/sign-in-methods.js';
 import { lockWorkspace } from '../../workspace/workspace-lock.js';
 import { type ForceOption, WorkspaceService } from '../../workspace/workspace.service.js';
-import { assertMayForceOrThrow } from '../sign-in-policy.js';
 import type { SamlProviderFieldsDto } from './dto/saml-provider.dto.js';
 import {
   CertificateSummary,
@@ -73,10 +77,15 @@ export function newProviderToken(): string {
 /** Provider tokens: letters, digits, and the `_` and `-` of older base64url tokens. */
 const PROVIDER_TOKEN = /^[A-Za-z0-9_-]{16,64}$/;
 
+/** The workspace's sign-in switches, aliased "w.signInMethods.<method>" for entityFrom. */
+const WORKSPACE_SIGN_IN_METHODS = SIGN_IN_METHODS.map(
+  (method) => `w.${signInMethodColumn(method)} AS "w.signInMethods.${method}"`,
+).join(', ');
+
 /**
  * The provider a token names (with its sealed key) and its workspace: what the ACS needs before
- * it looks at the response, in one statement run by name. Columns are aliased "p.<property>" and
- * "w.<property>" for entityFrom.
+ * it looks at the response, in one statement run by name. Columns are aliased "p.<property path>"
+ * and "w.<property path>" for entityFrom.
  */
 const PROVIDER_FOR_SIGN_IN = preparedStatement(
   'gatehouse_saml_provider_for_sign_in',
@@ -91,8 +100,7 @@ const PROVIDER_FOR_SIGN_IN = preparedStatement(
           p.sp_certificate AS "p.spCertificate", p.created_at AS "p.createdAt",
           p.updated_at AS "p.updatedAt",
           w.id AS "w.id", w.slug AS "w.slug", w.name AS "w.name",
-          w.sign_in_password AS "w.signInPassword", w.sign_in_office365 AS "w.signInOffice365",
-          w.sign_in_saml AS "w.signInSaml",
+          ${WORKSPACE_SIGN_IN_METHODS},
           w.session_lifetime_seconds AS "w.sessionLifetimeSeconds",
           w.session_idle_timeout_seconds AS "w.sessionIdleTimeoutSeconds",
           w.scim_only_provisioning AS "w.scimOnlyProvisioning", w.created_at AS "w.createdAt",
@@ -101,17 +109,17 @@ const PROVIDER_FOR_SIGN_IN = preparedStatement(
     WHERE p.provider_token = $1`,
 );
 
-/** The entity whose columns `row` holds as "<alias>.<property>". */
+/** The entity whose columns `row` holds as "<alias>.<property path>" (embedded ones too). */
 function entityFrom<T extends ObjectLiteral>(
   repository: Repository<T>,
   row: Record<string, unknown>,
   alias: string,
 ): T {
-  const values: Record<string, unknown> = {};
-  for (const { propertyName } of repository.metadata.columns) {
-    values[propertyName] = row[`${alias}.${propertyName}`];
+  const entity = repository.create();
+  for (const column of repository.metadata.columns) {
+    column.setEntityValue(entity, row[`${alias}.${column.propertyPath}`]);
   }
-  return repository.create(values as T);
+  return entity;
 }
 
 /** SAML providers of a workspace: any number, each with its own URLs, token and SP key pair. */

@@ -14,6 +14,12 @@ import {
 } from 'class-validator';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../common/password-hasher.js';
 import { Optional } from '../../common/optional.js';
+import {
+  SIGN_IN_METHOD_TABLE,
+  SIGN_IN_METHODS,
+  signInMethodLabel,
+  type SignInMethods,
+} from '../sign-in-methods.js';
 
 export const SLUG_PATTERN = /^(?![0-9a-f]{8}-[0-9a-f]{4}-)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 export const MIN_SESSION_SECONDS = 300;
@@ -65,10 +71,18 @@ export class CreateWorkspaceDto {
   firstAdmin?: PersonInput;
 }
 
-export class SignInMethodsDto {
-  @ApiPropertyOptional() @Optional() @IsBoolean() password?: boolean;
-  @ApiPropertyOptional() @Optional() @IsBoolean() office365?: boolean;
-  @ApiPropertyOptional() @Optional() @IsBoolean() saml?: boolean;
+/** One optional boolean per method of SIGN_IN_METHOD_TABLE (validation and OpenAPI). */
+export class SignInMethodsDto {}
+for (const method of SIGN_IN_METHODS) {
+  const decorate = [
+    ApiPropertyOptional({
+      type: Boolean,
+      description: `${signInMethodLabel(method)} sign-in (default ${SIGN_IN_METHOD_TABLE[method].enabledByDefault ? 'on' : 'off'})`,
+    }),
+    Optional(),
+    IsBoolean(),
+  ];
+  for (const decorator of decorate) decorator(SignInMethodsDto.prototype, method);
 }
 
 export class UpdateSettingsDto {
@@ -76,7 +90,7 @@ export class UpdateSettingsDto {
   @Optional()
   @ValidateNested()
   @Type(() => SignInMethodsDto)
-  signInMethods?: SignInMethodsDto;
+  signInMethods?: Partial<SignInMethods>;
 
   @ApiPropertyOptional({ minimum: MIN_SESSION_SECONDS, maximum: MAX_SESSION_SECONDS })
   @Optional()

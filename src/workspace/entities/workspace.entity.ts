@@ -5,11 +5,23 @@ import {
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
+import {
+  SIGN_IN_METHOD_TABLE,
+  SIGN_IN_METHODS,
+  signInMethodColumn,
+  type SignInMethods,
+} from '../sign-in-methods.js';
 
-export interface SignInMethods {
-  password: boolean;
-  office365: boolean;
-  saml: boolean;
+export type { SignInMethods } from '../sign-in-methods.js';
+
+/** A workspace's switches: a `sign_in_<method>` column per method of SIGN_IN_METHOD_TABLE. */
+export class SignInMethodSwitches {}
+for (const method of SIGN_IN_METHODS) {
+  Column({
+    name: signInMethodColumn(method),
+    type: 'boolean',
+    default: SIGN_IN_METHOD_TABLE[method].enabledByDefault,
+  })(SignInMethodSwitches.prototype, method);
 }
 
 export const DEFAULT_SESSION_LIFETIME_SECONDS = 30 * 24 * 3600;
@@ -25,14 +37,8 @@ export class Workspace {
   @Column({ type: 'text' })
   name: string;
 
-  @Column({ name: 'sign_in_password', type: 'boolean', default: true })
-  signInPassword: boolean;
-
-  @Column({ name: 'sign_in_office365', type: 'boolean', default: true })
-  signInOffice365: boolean;
-
-  @Column({ name: 'sign_in_saml', type: 'boolean', default: true })
-  signInSaml: boolean;
+  @Column(() => SignInMethodSwitches, { prefix: false })
+  signInMethods: SignInMethods;
 
   @Column({
     name: 'session_lifetime_seconds',
@@ -52,12 +58,4 @@ export class Workspace {
 
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;
-
-  get signInMethods(): SignInMethods {
-    return {
-      password: this.signInPassword,
-      office365: this.signInOffice365,
-      saml: this.signInSaml,
-    };
-  }
 }

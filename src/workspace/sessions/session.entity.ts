@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { SignInMethod } from '../sign-in-methods.js';
 
-export const SIGN_IN_METHODS = ['password', 'office365', 'saml'] as const;
-export type SignInMethod = (typeof SIGN_IN_METHODS)[number];
+export type { SignInMethod } from '../sign-in-methods.js';
 
 /**
  * A signed-in user in one workspace. Only a keyed hash of the cookie token is stored. Expiry is

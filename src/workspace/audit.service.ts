@@ -3,10 +3,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { AuditActor } from './actor.js';
 import { Page } from '../common/paging.js';
+import { type AuditAction } from './audit-actions.js';
 import { AuditEvent } from './entities/audit-event.entity.js';
 
 export interface AuditEntry {
-  action: string;
+  action: AuditAction;
   targetType?: string;
   targetId?: string;
   before?: Record<string, unknown> | null;
@@ -75,7 +76,7 @@ export class AuditService {
   async list(
     workspaceId: string,
     page: { limit: number; offset: number },
-    filter: { action?: string; channel?: string; targetId?: string } = {},
+    filter: { action?: AuditAction; channel?: string; targetId?: string } = {},
   ): Promise<Page<AuditEvent>> {
     const query = this.dataSource
       .getRepository(AuditEvent)

@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { AuditAction } from '../audit-actions.js';
 
 export const AUDIT_CHANNELS = ['admin', 'scim', 'saml', 'internal', 'auth'] as const;
 export type AuditChannel = (typeof AUDIT_CHANNELS)[number];
@@ -28,7 +29,7 @@ export class AuditEvent {
   actorLabel: string | null;
 
   @Column({ type: 'text' })
-  action: string;
+  action: AuditAction;
 
   @Column({ name: 'target_type', type: 'text', nullable: true })
   targetType: string | null;

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { ScimConnectionService } from './connection/scim-connection.service.js';
-import { ScimError } from './scim-error.js';
+import { ScimError } from './protocol/scim-error.js';
 
 export interface ScimRequest extends Request {
   scimWorkspaceId?: string;

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { Response } from 'express';
 import { AppException } from '../common/app-exception.js';
 import { databaseUnavailable } from '../database/database.errors.js';
-import { isScimPlainStatus, ScimError } from './scim-error.js';
+import { isScimPlainStatus, ScimError } from './protocol/scim-error.js';
 
 /**
  * Workspace and request rules as SCIM sees them: conflicts are `uniqueness`, refused values

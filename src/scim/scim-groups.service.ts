@@ -12,26 +12,19 @@ import {
 } from '../workspace/provisioning.service.js';
 import { GroupMemberRepository } from '../workspace/repositories/group-member.repository.js';
 import { GroupRepository, type ScimGroupRow } from '../workspace/repositories/group.repository.js';
-import { applyPatch, canonicalNames, type PatchDialect } from './patch/scim-patch.js';
-import { ScimError } from './scim-error.js';
-import {
-  assertIfMatch,
-  etagOf,
-  type Json,
-  type ListQuery,
-  listResponse,
-  project,
-  requireObject,
-  requireSchema,
-  wants,
-} from './scim-resources.js';
+import { applyPatch, canonicalNames, type PatchDialect } from './protocol/patch/patch.js';
+import { ScimError } from './protocol/scim-error.js';
+import { assertIfMatch, etagOf } from './protocol/etag.js';
+import { type Json, type ListQuery, listResponse } from './protocol/list-query.js';
+import { project, wants } from './protocol/projection.js';
+import { requireObject, requireSchema } from './protocol/request-body.js';
 import {
   ENTRA_GROUP_SCHEMA,
   GATEHOUSE_GROUP_SCHEMA,
   GROUP_PATCH_SCHEMA,
   GROUP_SCHEMA,
   scimBaseUrl,
-} from './scim-schemas.js';
+} from './protocol/schemas.js';
 
 type GroupRow = ScimGroupRow;
 

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { REQUEST_LIMITS } from '../common/request-limits.js';
 import type { ValueLimits } from '../common/request-values.js';
-import { ScimError } from './scim-error.js';
+import { ScimError } from './protocol/scim-error.js';
 
 /** Limits on what one SCIM request may carry; docs/scim-generic.md lists them. */
 export const SCIM_LIMITS = {

@@ -18,27 +18,19 @@ import {
   type PatchDialect,
   withoutReadOnly,
 } from './protocol/patch/patch.js';
-import { ScimError } from './scim-error.js';
+import { ScimError } from './protocol/scim-error.js';
 import { userNames } from './protocol/user-name.js';
-import {
-  asBoolean,
-  assertIfMatch,
-  etagOf,
-  type Json,
-  type ListQuery,
-  listResponse,
-  project,
-  requireObject,
-  requireSchema,
-  wants,
-} from './scim-resources.js';
+import { assertIfMatch, etagOf } from './protocol/etag.js';
+import { type Json, type ListQuery, listResponse } from './protocol/list-query.js';
+import { project, wants } from './protocol/projection.js';
+import { asBoolean, requireObject, requireSchema } from './protocol/request-body.js';
 import {
   ENTERPRISE_USER_SCHEMA,
   GATEHOUSE_USER_SCHEMA,
   USER_PATCH_SCHEMA,
   USER_SCHEMA,
   scimBaseUrl,
-} from './scim-schemas.js';
+} from './protocol/schemas.js';
 
 type UserRow = ScimUserRow;
 

@@ -21,20 +21,15 @@ import { Public } from '../common/access.decorator.js';
 import type { AuditActor } from '../workspace/actor.js';
 import { ScimConnectionService } from './connection/scim-connection.service.js';
 import { ScimAuthGuard, type ScimRequest } from './scim-auth.guard.js';
-import { resourceTypes, schemas, serviceProviderConfig } from './scim-discovery.js';
-import { ScimError } from './scim-error.js';
+import { resourceTypes, schemas, serviceProviderConfig } from './protocol/discovery.js';
+import { ScimError } from './protocol/scim-error.js';
 import { ScimExceptionFilter } from './scim-exception.filter.js';
-import {
-  type Json,
-  type ListQuery,
-  listResponse,
-  parseListQuery,
-  requireObject,
-} from './scim-resources.js';
-import { SEARCH_REQUEST_SCHEMA } from './scim-schemas.js';
+import { type Json, type ListQuery, listResponse, parseListQuery } from './protocol/list-query.js';
+import { requireObject } from './protocol/request-body.js';
+import { SEARCH_REQUEST_SCHEMA } from './protocol/schemas.js';
 import { ScimGroupsService } from './scim-groups.service.js';
 import { ScimUsersService } from './scim-users.service.js';
-import type { PatchDialect } from './patch/scim-patch.js';
+import type { PatchDialect } from './protocol/patch/patch.js';
 
 const SCIM_JSON = 'application/scim+json';
 

@@ -3,8 +3,12 @@ import {
   startEmbeddedPostgres,
   type EmbeddedPostgres,
 } from '../../src/database/embedded-postgres.js';
-import { ScimError } from '../../src/scim/scim-error.js';
-import { FilterSchema, SqlParams, translateFilter } from '../../src/scim/filter/scim-filter.js';
+import { ScimError } from '../../src/scim/protocol/scim-error.js';
+import {
+  FilterSchema,
+  SqlParams,
+  translateFilter,
+} from '../../src/scim/protocol/filter/filter-sql.js';
 import { SERVER_URL, usingEmbeddedDatabase } from '../support/test-database.js';
 
 /**

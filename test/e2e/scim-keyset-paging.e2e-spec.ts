@@ -7,7 +7,7 @@ import {
   type ScimTable,
   USER_PAGING,
 } from '../../src/scim/scim-page.js';
-import type { ListQuery } from '../../src/scim/scim-resources.js';
+import type { ListQuery } from '../../src/scim/protocol/list-query.js';
 import { GROUPS } from '../../src/workspace/repositories/group.repository.js';
 import { USERS as USER_TABLE } from '../../src/workspace/repositories/membership.repository.js';
 import { scimWorkspace } from '../support/scim-fixtures.js';

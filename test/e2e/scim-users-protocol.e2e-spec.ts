@@ -295,6 +295,69 @@ describe('SCIM Users protocol', () => {
     });
   });
 
+  // ---- readOnly sub-attributes ---------------------------------------------------------
+
+  describe('manager.displayName is readOnly (RFC 7643 §4.3)', () => {
+    let ws: ScimWorkspace;
+    beforeAll(async () => {
+      ws = await scimWorkspace(t);
+    });
+    let n = 0;
+    const boss = { value: 'boss-1', displayName: 'The Boss' };
+    const withManager = (manager: Body) => ({
+      schemas: [USER_SCHEMA, ENTERPRISE],
+      [ENTERPRISE]: { department: 'Engines', manager },
+    });
+    const stored = async (id: string) => (await get(ws, `/Users/${id}`).expect(200)).body;
+
+    it('POST ignores a displayName sent inside manager (RFC 7644 §3.3)', async () => {
+      const user = await createUser(ws, `ro.post.${++n}@ro.test`, withManager(boss));
+      expect(user[ENTERPRISE]).toEqual({ department: 'Engines', manager: { value: 'boss-1' } });
+      expect((await stored(user.id))[ENTERPRISE]).toEqual(user[ENTERPRISE]);
+    });
+
+    it('PUT ignores it too (RFC 7644 §3.5.1)', async () => {
+      const userName = `ro.put.${++n}@ro.test`;
+      const user = await createUser(ws, userName);
+      const res = await send('put', ws, `/Users/${user.id}`, oktaUser(userName, withManager(boss)));
+      expect(res.status).toBe(200);
+      expect(res.body[ENTERPRISE]).toEqual({ department: 'Engines', manager: { value: 'boss-1' } });
+    });
+
+    it('PATCH of manager with a displayName sets the value and ignores the name', async () => {
+      const user = await createUser(ws, `ro.patch.${++n}@ro.test`);
+      const res = await send(
+        'patch',
+        ws,
+        `/Users/${user.id}`,
+        patchOp({ op: 'add', path: `${ENTERPRISE}:manager`, value: boss }),
+      );
+      expect(res.status).toBe(200);
+      expect(res.body[ENTERPRISE]).toEqual({ manager: { value: 'boss-1' } });
+    });
+
+    it('PATCH naming manager.displayName is refused with 400 mutability; nothing changes', async () => {
+      const user = await createUser(ws, `ro.path.${++n}@ro.test`, withManager({ value: 'boss-2' }));
+      const res = await send(
+        'patch',
+        ws,
+        `/Users/${user.id}`,
+        patchOp({ op: 'replace', path: `${ENTERPRISE}:manager.displayName`, value: 'Renamed' }),
+      );
+      expectScimError(res, 400, 'mutability');
+      const after = await stored(user.id);
+      expect(after[ENTERPRISE]).toEqual({ department: 'Engines', manager: { value: 'boss-2' } });
+      expect((after.meta as Body).version).toBe(user.meta.version);
+    });
+
+    it('/Schemas describes it as readOnly', async () => {
+      const schema = await get(ws, `/Schemas/${ENTERPRISE}`).expect(200);
+      const manager = (schema.body.attributes as Body[]).find((a) => a.name === 'manager');
+      const displayName = (manager!.subAttributes as Body[]).find((a) => a.name === 'displayName');
+      expect(displayName).toMatchObject({ mutability: 'readOnly' });
+    });
+  });
+
   // ---- User attributes → the member --------------------------------------------------
 
   describe('User attributes', () => {

@@ -3,8 +3,8 @@ import { PreparedStatements } from '../../database/prepared-statements.js';
 import type { Page } from '../../common/paging.js';
 import { escapeLike } from '../../common/sql.js';
 import { findPage, GROUP_PAGING, type ScimTable } from '../../scim/scim-page.js';
-import type { ListQuery } from '../../scim/scim-resources.js';
-import { GROUP_FILTER_SCHEMA, GROUP_SCHEMA, GROUP_SORT } from '../../scim/scim-schemas.js';
+import type { ListQuery } from '../../scim/protocol/list-query.js';
+import { GROUP_FILTER_SCHEMA, GROUP_SCHEMA, GROUP_SORT } from '../../scim/protocol/schemas.js';
 import {
   type Db,
   outsideTransaction,

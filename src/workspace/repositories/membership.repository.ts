@@ -3,8 +3,8 @@ import { PreparedStatements } from '../../database/prepared-statements.js';
 import type { Page } from '../../common/paging.js';
 import { escapeLike } from '../../common/sql.js';
 import { findPage, type ScimTable, USER_PAGING } from '../../scim/scim-page.js';
-import type { Json, ListQuery } from '../../scim/scim-resources.js';
-import { USER_FILTER_SCHEMA, USER_SCHEMA, USER_SORT } from '../../scim/scim-schemas.js';
+import type { Json, ListQuery } from '../../scim/protocol/list-query.js';
+import { USER_FILTER_SCHEMA, USER_SCHEMA, USER_SORT } from '../../scim/protocol/schemas.js';
 import { normalizeEmail } from '../email.js';
 import type { MemberRole, MemberSource, MemberStatus } from '../entities/membership.entity.js';
 import {

@@ -5,7 +5,7 @@ import {
   MAX_FILTER_LENGTH,
   SqlParams,
   translateFilter,
-} from './scim-filter.js';
+} from './filter-sql.js';
 
 const CORE_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';

@@ -11,8 +11,8 @@ import {
   type ScimAttribute,
   USER_ATTRIBUTES,
   USER_SCHEMA,
-} from './scim-schemas.js';
-import { SCIM_LIMITS } from './scim-limits.js';
+} from './schemas.js';
+import { SCIM_LIMITS } from '../scim-limits.js';
 
 /**
  * RFC 7643 §5: exactly what this server supports, in §5's attributes only (strict clients refuse

@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { ScimError } from './scim-error.js';
-import { parseListQuery, project, requireSchema, wants } from './scim-resources.js';
+import { parseListQuery } from './list-query.js';
+import { project, wants } from './projection.js';
+import { requireSchema } from './request-body.js';
 
 const CORE = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';

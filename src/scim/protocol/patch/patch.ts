@@ -42,8 +42,48 @@
  *   has a `schemas` array); an extension left empty is dropped, and its URN with it.
  */
 import type { Filter } from 'scim2-parse-filter';
-import { parseScimFilter } from '../filter/scim-filter.js';
-import { ScimError, type ScimType } from '../scim-error.js';
+import { matchesFilter } from '../filter/filter-match.js';
+import { ScimError } from '../scim-error.js';
+import {
+  type AttributeDef,
+  asList,
+  canon,
+  DEFAULT_COMMON,
+  deepEqual,
+  deleteAttr,
+  describe,
+  fail,
+  findDef,
+  findKey,
+  FIXED_COMMON,
+  getAttr,
+  isEmpty,
+  isObject,
+  type Json,
+  type Named,
+  type PatchSchema,
+  READ_ONLY,
+  sameValue,
+  type Scope,
+  setAttr,
+} from './attributes.js';
+import {
+  applyDelta,
+  type DeltaState,
+  type MemberDelta,
+  memberDeltas,
+  type OpName,
+} from './patch-deltas.js';
+import {
+  type AttrTarget,
+  filterAttribute,
+  resolvePath,
+  scopesOf,
+  type Target,
+} from './patch-path.js';
+
+export type { AttributeDef, PatchSchema } from './attributes.js';
+export type { MemberDelta } from './patch-deltas.js';
 
 export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
@@ -56,37 +96,6 @@ export interface PatchOperation {
 export interface PatchRequest {
   schemas: string[];
   Operations: PatchOperation[];
-}
-
-export interface AttributeDef {
-  type: 'string' | 'boolean' | 'integer' | 'decimal' | 'dateTime' | 'reference' | 'complex';
-  multiValued?: boolean;
-  mutability?: 'readWrite' | 'readOnly' | 'immutable' | 'writeOnly';
-  /** Removing it (or replacing it with null) is mutability. */
-  required?: boolean;
-  subAttributes?: Record<string, AttributeDef>;
-  /** Strings compare case-insensitively (filters, duplicate detection) unless this is true. */
-  caseExact?: boolean;
-  /** Multi-valued attributes too large to hold (group members): the engine does not touch the resource for them and reports deltas instead. */
-  deltaOnly?: boolean;
-}
-
-export interface PatchSchema {
-  /** urn:ietf:params:scim:schemas:core:2.0:User or ...:Group */
-  coreSchemaUrn: string;
-  /** Extension schema URNs whose attributes live under that URN key of the resource. */
-  extensionUrns: string[];
-  /** Top-level core attributes keyed by canonical SCIM name; `id`, `externalId`, `meta` and `schemas` are built in. */
-  attributes: Record<string, AttributeDef>;
-  /** Attributes of each extension, keyed by extension URN. */
-  extensions: Record<string, Record<string, AttributeDef>>;
-}
-
-/** For a deltaOnly attribute. With `replaceWith`, the list becomes exactly that (add and remove are then empty); otherwise add `add` and drop `remove` (disjoint sets). */
-export interface MemberDelta {
-  add: string[];
-  remove: string[];
-  replaceWith?: string[];
 }
 
 /** Non-standard forms seen in the request, as hints of the client (both are Entra habits). */
@@ -107,171 +116,7 @@ export interface PatchResult {
   dialect: PatchDialect;
 }
 
-type Json = Record<string, unknown>;
-type OpName = 'add' | 'replace' | 'remove';
-
-interface Scope {
-  urn: string;
-  core: boolean;
-  defs: Record<string, AttributeDef>;
-}
-
-interface Named {
-  name: string;
-  def: AttributeDef;
-}
-
-interface AttrTarget {
-  kind: 'attr';
-  text: string;
-  scope: Scope;
-  name: string;
-  def: AttributeDef;
-  filter?: Filter;
-  sub?: Named;
-}
-
-type Target = { kind: 'resource' } | { kind: 'extension'; scope: Scope } | AttrTarget;
-
-interface DeltaState {
-  add: Set<string>;
-  remove: Set<string>;
-  replaceWith?: Set<string>;
-}
-
-const READ_ONLY = 'readOnly';
-
-const META_DEF: AttributeDef = {
-  type: 'complex',
-  mutability: READ_ONLY,
-  subAttributes: {
-    resourceType: { type: 'string', mutability: READ_ONLY, caseExact: true },
-    created: { type: 'dateTime', mutability: READ_ONLY },
-    lastModified: { type: 'dateTime', mutability: READ_ONLY },
-    location: { type: 'reference', mutability: READ_ONLY, caseExact: true },
-    version: { type: 'string', mutability: READ_ONLY, caseExact: true },
-  },
-};
-
-/** RFC 7643 §3.1 common attributes: always present, never writable except externalId. */
-const FIXED_COMMON: Record<string, AttributeDef> = {
-  id: { type: 'string', mutability: READ_ONLY, caseExact: true },
-  meta: META_DEF,
-  schemas: { type: 'reference', multiValued: true, mutability: READ_ONLY, caseExact: true },
-};
-const DEFAULT_COMMON: Record<string, AttributeDef> = {
-  externalId: { type: 'string', caseExact: true },
-};
-
-const NAME_RE = /^[A-Za-z$][\w$-]*/;
 const DATE_TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/i;
-
-function fail(scimType: ScimType, detail: string): never {
-  throw ScimError.of(scimType, detail);
-}
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
-}
-
-/** Own key of `obj` equal to `name` ignoring case. */
-function findKey(obj: object, name: string): string | undefined {
-  const lower = name.toLowerCase();
-  if (Object.hasOwn(obj, name)) return name;
-  return Object.keys(obj).find((k) => k.toLowerCase() === lower);
-}
-
-function getAttr(obj: Json, name: string): unknown {
-  const key = findKey(obj, name);
-  return key === undefined ? undefined : obj[key];
-}
-
-function deleteAttr(obj: Json, name: string): void {
-  const lower = name.toLowerCase();
-  for (const k of Object.keys(obj)) if (k.toLowerCase() === lower) delete obj[k];
-}
-
-function setAttr(obj: Json, name: string, value: unknown): void {
-  deleteAttr(obj, name);
-  obj[name] = value;
-}
-
-function findDef(defs: Record<string, AttributeDef>, name: string): Named | undefined {
-  const key = findKey(defs, name);
-  const def = key === undefined ? undefined : defs[key];
-  return key !== undefined && def ? { name: key, def } : undefined;
-}
-
-function asList(v: unknown): unknown[] {
-  if (v === undefined || v === null) return [];
-  return Array.isArray(v) ? [...(v as unknown[])] : [v];
-}
-
-/** A copy of a stored complex value with its known sub-attributes under their canonical names. */
-function canon(def: AttributeDef, v: unknown): Json {
-  const out: Json = {};
-  if (!isObject(v)) return out;
-  for (const [k, x] of Object.entries(v)) {
-    const name = findDef(def.subAttributes ?? {}, k)?.name ?? k;
-    out[name] = x;
-  }
-  return out;
-}
-
-function isEmpty(v: unknown): boolean {
-  return (
-    v === undefined ||
-    v === null ||
-    (Array.isArray(v) && v.length === 0) ||
-    (isObject(v) && Object.keys(v).length === 0)
-  );
-}
-
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (a instanceof Date || b instanceof Date) {
-    return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
-  }
-  if (Array.isArray(a) || Array.isArray(b)) {
-    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-    return a.every((x, i) => deepEqual(x, b[i]));
-  }
-  if (isObject(a) && isObject(b)) {
-    const ka = Object.keys(a).filter((k) => a[k] !== undefined);
-    const kb = Object.keys(b).filter((k) => b[k] !== undefined);
-    return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]));
-  }
-  return false;
-}
-
-/** Equality of two values of one attribute: strings ignore case unless caseExact. */
-function sameValue(def: AttributeDef, a: unknown, b: unknown): boolean {
-  if (typeof a === 'string' && typeof b === 'string') {
-    if (def.type === 'dateTime') return Date.parse(a) === Date.parse(b);
-    return def.caseExact ? a === b : a.toLowerCase() === b.toLowerCase();
-  }
-  return deepEqual(a, b);
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  return typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`;
-}
-
-/** Index of the `]` closing the `[` at `open`, skipping quoted strings. */
-function closingBracket(text: string, open: number): number {
-  let quoted = false;
-  for (let i = open + 1; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '\\') i++;
-      else if (c === '"') quoted = false;
-    } else if (c === '"') quoted = true;
-    else if (c === ']') return i;
-  }
-  return -1;
-}
 
 /** Parses and checks a PatchOp message; `capitalizedOps` is set on `dialect`. */
 function readOperations(request: unknown, dialect: PatchDialect): PatchOperation[] {
@@ -315,7 +160,6 @@ function readOperations(request: unknown, dialect: PatchDialect): PatchOperation
 class Patcher {
   readonly dialect: PatchDialect;
   readonly deltas = new Map<string, DeltaState>();
-  private readonly core: Scope;
   private readonly scopes: Scope[];
   /** When each element was last set primary (later wins). */
   private readonly primaryStamps = new Map<object, number>();
@@ -330,150 +174,21 @@ class Patcher {
     dialect: PatchDialect,
   ) {
     this.dialect = dialect;
-    this.core = {
-      urn: schema.coreSchemaUrn,
-      core: true,
-      defs: { ...DEFAULT_COMMON, ...schema.attributes, ...FIXED_COMMON },
-    };
-    this.scopes = [
-      this.core,
-      ...schema.extensionUrns.map((urn) => ({
-        urn,
-        core: false,
-        defs: schema.extensions[findKey(schema.extensions, urn) ?? urn] ?? {},
-      })),
-    ];
+    this.scopes = scopesOf(schema);
   }
 
   // ---- paths -------------------------------------------------------------------------------
 
   /** Resolves a path (or a path-less key); `within` resolves keys of an extension's value. */
   resolve(raw: string, within?: Scope): Target {
-    const text = raw.trim();
-    let scope = within ?? this.core;
-    let rest = text;
-    const lower = text.toLowerCase();
-    const candidates = within ? [within] : this.scopes;
-    const prefixed = candidates
-      .filter((s) => {
-        const u = s.urn.toLowerCase();
-        return lower === u || lower.startsWith(`${u}:`);
-      })
-      .sort((a, b) => b.urn.length - a.urn.length)[0];
-    if (prefixed) {
-      if (lower.length === prefixed.urn.length) {
-        return prefixed.core ? { kind: 'resource' } : { kind: 'extension', scope: prefixed };
-      }
-      scope = prefixed;
-      rest = text.slice(prefixed.urn.length + 1);
-    }
-
-    const head = NAME_RE.exec(rest);
-    if (!head) return fail('invalidPath', `"${text}" is not a valid attribute path.`);
-    const attr = findDef(scope.defs, head[0]);
-    if (!attr) {
-      return fail(
-        'invalidPath',
-        /^[a-z][\w.+-]*:/i.test(text) && !prefixed
-          ? `"${text}" is not in a schema of this resource.`
-          : `"${head[0]}" is not an attribute of ${scope.urn}.`,
-      );
-    }
-    const target: AttrTarget = { kind: 'attr', text, scope, name: attr.name, def: attr.def };
-    rest = rest.slice(head[0].length);
-
-    if (rest.startsWith('[')) {
-      const close = closingBracket(rest, 0);
-      if (close < 0) fail('invalidPath', `"${text}": unclosed "[".`);
-      if (!attr.def.multiValued || attr.def.type !== 'complex') {
-        fail('invalidPath', `"${text}": only multi-valued complex attributes take a filter.`);
-      }
-      try {
-        target.filter = parseScimFilter(rest.slice(1, close));
-      } catch (e) {
-        fail(
-          'invalidPath',
-          `"${text}": bad filter (${e instanceof Error ? e.message : 'syntax'}).`,
-        );
-      }
-      this.checkFilter(target, target.filter);
-      rest = rest.slice(close + 1);
-    }
-    if (rest.startsWith('.')) {
-      const sub = NAME_RE.exec(rest.slice(1));
-      if (!sub || sub[0].length !== rest.length - 1) {
-        return fail('invalidPath', `"${text}" is not a valid attribute path.`);
-      }
-      if (attr.def.type !== 'complex') {
-        fail('invalidPath', `"${text}": ${attr.name} has no sub-attributes.`);
-      }
-      const subAttr = findDef(attr.def.subAttributes ?? {}, sub[0]);
-      if (!subAttr)
-        return fail('invalidPath', `"${sub[0]}" is not a sub-attribute of ${attr.name}.`);
-      target.sub = subAttr;
-      rest = '';
-    }
-    if (rest !== '') fail('invalidPath', `"${text}" is not a valid attribute path.`);
-    return target;
-  }
-
-  /** The sub-attribute a filter's attrPath names (`type`, or `emails.type`). */
-  private filterAttr(t: AttrTarget, attrPath: string): Named {
-    let name = attrPath;
-    if (name.toLowerCase().startsWith(`${t.name.toLowerCase()}.`)) {
-      name = name.slice(t.name.length + 1);
-    }
-    return (
-      findDef(t.def.subAttributes ?? {}, name) ??
-      fail('invalidPath', `"${t.text}": "${attrPath}" is not a sub-attribute of ${t.name}.`)
-    );
-  }
-
-  private checkFilter(t: AttrTarget, f: Filter): void {
-    switch (f.op) {
-      case 'and':
-      case 'or':
-        return f.filters.forEach((x) => this.checkFilter(t, x));
-      case 'not':
-        return this.checkFilter(t, f.filter);
-      case '[]':
-        return fail('invalidPath', `"${t.text}": value filters cannot nest.`);
-      default:
-        this.filterAttr(t, f.attrPath);
-    }
-  }
-
-  private matches(t: AttrTarget, element: unknown, f: Filter): boolean {
-    switch (f.op) {
-      case 'and':
-        return f.filters.every((x) => this.matches(t, element, x));
-      case 'or':
-        return f.filters.some((x) => this.matches(t, element, x));
-      case 'not':
-        return !this.matches(t, element, f.filter);
-      case '[]':
-        return false;
-      case 'pr': {
-        if (!isObject(element)) return false;
-        const v = getAttr(element, this.filterAttr(t, f.attrPath).name);
-        return !isEmpty(v) && v !== '';
-      }
-      default: {
-        if (!isObject(element)) return false;
-        const sub = this.filterAttr(t, f.attrPath);
-        const actual = getAttr(element, sub.name);
-        const values = Array.isArray(actual) ? (actual as unknown[]) : [actual];
-        const result = values.some((v) => compare(sub.def, v, f.op, f.compValue));
-        return f.op === 'ne' ? values.every((v) => compare(sub.def, v, 'ne', f.compValue)) : result;
-      }
-    }
+    return resolvePath(raw, this.scopes, within);
   }
 
   /** The element a filter describes when it is `a eq x and b eq y`; undefined otherwise. */
   private filterParts(t: AttrTarget, f: Filter): Json | undefined {
     if (f.op === 'eq') {
       if (f.compValue === null) return undefined;
-      const sub = this.filterAttr(t, f.attrPath);
+      const sub = filterAttribute(t, f.attrPath);
       return { [sub.name]: this.normalize(sub.def, f.compValue, `${t.name}.${sub.name}`) };
     }
     if (f.op !== 'and') return undefined;
@@ -667,7 +382,7 @@ class Patcher {
 
     if (filter) {
       const list = asList(current);
-      const matched = list.filter((e) => this.matches(t, e, filter));
+      const matched = list.filter((e) => matchesFilter(t, e, filter));
       const base = (): Json => ({ ...(this.filterParts(t, filter) ?? {}) });
       if (matched.length === 0) {
         if (!this.filterParts(t, filter)) {
@@ -810,7 +525,7 @@ class Patcher {
     }
 
     const list = def.multiValued ? asList(current) : [current];
-    const hit = (e: unknown) => (filter ? this.matches(t, e, filter) : true);
+    const hit = (e: unknown) => (filter ? matchesFilter(t, e, filter) : true);
     if (!sub)
       return this.store(
         t,
@@ -830,64 +545,7 @@ class Patcher {
   // ---- deltaOnly attributes ----------------------------------------------------------------
 
   private applyDelta(op: OpName, t: AttrTarget, value: unknown): void {
-    if (t.def.mutability === READ_ONLY) fail('mutability', `${t.text} is read-only.`);
-    if (t.sub) fail('invalidPath', `${t.text}: sub-attributes of ${t.name} cannot be patched.`);
-    const key = t.scope.core ? t.name : `${t.scope.urn}:${t.name}`;
-    let d = this.deltas.get(key);
-    if (!d) {
-      d = { add: new Set(), remove: new Set() };
-      this.deltas.set(key, d);
-    }
-    if (op === 'remove') {
-      if (t.filter) return removeIds(d, this.filterIds(t, t.filter));
-      if (value === undefined || value === null) return replaceIds(d, []);
-      return removeIds(d, this.deltaIds(t, value));
-    }
-    if (t.filter) fail('invalidPath', `${t.text}: ${op} takes "${t.name}" without a filter.`);
-    if (value === null) return op === 'replace' ? replaceIds(d, []) : undefined;
-    const ids = this.deltaIds(t, value);
-    if (op === 'replace') return replaceIds(d, ids);
-    for (const id of ids) {
-      if (d.replaceWith) d.replaceWith.add(id);
-      else {
-        d.add.add(id);
-        d.remove.delete(id);
-      }
-    }
-  }
-
-  /** Ids of `[{"value": id, ...}]` (or one such object); sub-attributes the schema lacks are
-   * ignored (Microsoft's test collection sends `{"displayName": ..., "value": id}`). */
-  private deltaIds(t: AttrTarget, value: unknown): string[] {
-    const subs = t.def.subAttributes ?? {};
-    const known = (v: unknown) =>
-      isObject(v)
-        ? Object.fromEntries(Object.entries(v).filter(([k]) => findDef(subs, k) !== undefined))
-        : v;
-    const values = this.normalizeAny(
-      t.def,
-      Array.isArray(value) ? value.map(known) : known(value),
-      t.text,
-    ) as unknown[];
-    return values.map((v, i) => {
-      const id = isObject(v) ? getAttr(v, 'value') : v;
-      if (typeof id !== 'string' || id === '') {
-        return fail('invalidValue', `${t.text}[${i}] needs a string "value".`);
-      }
-      return id;
-    });
-  }
-
-  /** Ids of `value eq "a" or value eq "b"`. */
-  private filterIds(t: AttrTarget, f: Filter): string[] {
-    if (f.op === 'or') return f.filters.flatMap((x) => this.filterIds(t, x));
-    if (f.op === 'eq' && this.filterAttr(t, f.attrPath).name.toLowerCase() === 'value') {
-      if (typeof f.compValue !== 'string' || f.compValue === '') {
-        return fail('invalidValue', `${t.text}: ids are strings, not ${describe(f.compValue)}.`);
-      }
-      return [f.compValue];
-    }
-    return fail('invalidPath', `${t.text}: only value eq "id" (joined by or) selects ${t.name}.`);
+    applyDelta(this.deltas, op, t, value, (def, v, where) => this.normalizeAny(def, v, where));
   }
 
   // ---- finishing ---------------------------------------------------------------------------
@@ -931,66 +589,6 @@ function containsAll(def: AttributeDef, e: unknown, g: unknown): boolean {
     const sub = findDef(def.subAttributes ?? {}, k);
     return sub !== undefined && sameValue(sub.def, getAttr(e, k), v);
   });
-}
-
-function compare(def: AttributeDef, actual: unknown, op: string, comp: unknown): boolean {
-  let a = actual;
-  let c = comp;
-  if (def.type === 'boolean' && typeof c === 'string' && /^(true|false)$/i.test(c)) {
-    c = c.toLowerCase() === 'true';
-  }
-  if (def.type === 'dateTime' && typeof a === 'string' && typeof c === 'string') {
-    a = Date.parse(a);
-    c = Date.parse(c);
-  } else if (typeof a === 'string' && typeof c === 'string' && !def.caseExact) {
-    a = a.toLowerCase();
-    c = c.toLowerCase();
-  }
-  switch (op) {
-    case 'eq':
-      return a === c;
-    case 'ne':
-      return a !== c;
-    case 'co':
-      return typeof a === 'string' && typeof c === 'string' && a.includes(c);
-    case 'sw':
-      return typeof a === 'string' && typeof c === 'string' && a.startsWith(c);
-    case 'ew':
-      return typeof a === 'string' && typeof c === 'string' && a.endsWith(c);
-  }
-  const ordered =
-    (typeof a === 'number' && typeof c === 'number') ||
-    (typeof a === 'string' && typeof c === 'string');
-  if (!ordered) return false;
-  const [x, y] = [a as number | string, c as number | string];
-  switch (op) {
-    case 'gt':
-      return x > y;
-    case 'ge':
-      return x >= y;
-    case 'lt':
-      return x < y;
-    case 'le':
-      return x <= y;
-    default:
-      return false;
-  }
-}
-
-function removeIds(d: DeltaState, ids: string[]): void {
-  for (const id of ids) {
-    if (d.replaceWith) d.replaceWith.delete(id);
-    else {
-      d.remove.add(id);
-      d.add.delete(id);
-    }
-  }
-}
-
-function replaceIds(d: DeltaState, ids: string[]): void {
-  d.replaceWith = new Set(ids);
-  d.add.clear();
-  d.remove.clear();
 }
 
 /**
@@ -1042,6 +640,37 @@ function put(out: Json, key: string, value: unknown): void {
 }
 
 /**
+ * `resource` (names canonical) without the readOnly attributes and sub-attributes its schema
+ * declares, at every level, extensions included: RFC 7644 §3.3 and §3.5.1 ask a server to ignore
+ * readOnly values a client sends (`manager.displayName`, RFC 7643 §4.3). `id`, `meta` and
+ * `schemas` stay for the caller to check. Never mutates `resource`.
+ */
+export function withoutReadOnly(
+  resource: Record<string, unknown>,
+  schema: PatchSchema,
+): Record<string, unknown> {
+  const out = writable(resource, { ...DEFAULT_COMMON, ...schema.attributes });
+  for (const urn of schema.extensionUrns) {
+    const extension = out[urn];
+    const defs = schema.extensions[findKey(schema.extensions, urn) ?? urn] ?? {};
+    if (isObject(extension)) put(out, urn, writable(extension, defs));
+  }
+  return out;
+}
+
+function writable(value: Json, defs: Record<string, AttributeDef>): Json {
+  const out: Json = {};
+  for (const [key, v] of Object.entries(value)) {
+    const named = findDef(defs, key);
+    if (named?.def.mutability === READ_ONLY) continue;
+    const subs = named?.def.subAttributes;
+    const keep = (x: unknown) => (subs && isObject(x) ? writable(x, subs) : x);
+    put(out, key, Array.isArray(v) ? v.map(keep) : keep(v));
+  }
+  return out;
+}
+
+/**
  * Applies a SCIM PatchOp request to `resource` (plain JSON, as the service would return it)
  * and returns the patched copy; never mutates its arguments. Throws a ScimError (naming the
  * failing operation) before returning anything if any operation fails.
@@ -1070,14 +699,7 @@ export function applyPatch(
   });
   patcher.finish();
 
-  const deltas: Record<string, MemberDelta> = {};
-  for (const [name, d] of patcher.deltas) {
-    deltas[name] = {
-      add: [...d.add],
-      remove: [...d.remove],
-      ...(d.replaceWith && { replaceWith: [...d.replaceWith] }),
-    };
-  }
+  const deltas = memberDeltas(patcher.deltas);
   const changed =
     !deepEqual(resource, working) ||
     Object.values(deltas).some((d) => d.add.length > 0 || d.remove.length > 0 || d.replaceWith);

@@ -1,14 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { ScimError, type ScimType } from '../scim-error.js';
+import { GROUP_PATCH_SCHEMA, USER_PATCH_SCHEMA } from '../schemas.js';
 import {
   applyPatch,
   canonicalNames,
   PATCH_OP_SCHEMA,
-  type AttributeDef,
   type MemberDelta,
   type PatchDialect,
   type PatchSchema,
-} from './scim-patch.js';
+} from './patch.js';
 
 type Json = Record<string, unknown>;
 
@@ -18,106 +18,10 @@ const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const GATEHOUSE = 'urn:ietf:params:scim:schemas:extension:gatehouse:2.0:User';
 const ENTRA_GROUP = 'http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group';
 
-const str: AttributeDef = { type: 'string' };
-const bool: AttributeDef = { type: 'boolean' };
-const ref: AttributeDef = { type: 'reference', caseExact: true };
-const readOnly = (def: AttributeDef): AttributeDef => ({ ...def, mutability: 'readOnly' });
-const multi = (subAttributes: Record<string, AttributeDef>): AttributeDef => ({
-  type: 'complex',
-  multiValued: true,
-  subAttributes,
-});
-const typedValue = { value: str, display: str, type: str, primary: bool };
-
-/** RFC 7643 §4.1 User, plus Gatehouse's `role`; enterprise (§4.3) and Gatehouse extensions. */
-const USER: PatchSchema = {
-  coreSchemaUrn: CORE_USER,
-  extensionUrns: [ENTERPRISE, GATEHOUSE],
-  attributes: {
-    userName: { type: 'string', required: true },
-    name: {
-      type: 'complex',
-      subAttributes: {
-        formatted: str,
-        familyName: str,
-        givenName: str,
-        middleName: str,
-        honorificPrefix: str,
-        honorificSuffix: str,
-      },
-    },
-    displayName: str,
-    nickName: str,
-    profileUrl: ref,
-    title: str,
-    userType: str,
-    preferredLanguage: str,
-    locale: str,
-    timezone: str,
-    active: bool,
-    password: { type: 'string', mutability: 'writeOnly', caseExact: true },
-    emails: multi(typedValue),
-    phoneNumbers: multi(typedValue),
-    ims: multi(typedValue),
-    photos: multi({ ...typedValue, value: ref }),
-    addresses: multi({
-      formatted: str,
-      streetAddress: str,
-      locality: str,
-      region: str,
-      postalCode: str,
-      country: str,
-      type: str,
-      primary: bool,
-    }),
-    groups: readOnly(
-      multi({
-        value: readOnly(str),
-        $ref: readOnly(ref),
-        display: readOnly(str),
-        type: readOnly(str),
-      }),
-    ),
-    entitlements: multi(typedValue),
-    roles: multi(typedValue),
-    role: str,
-  },
-  extensions: {
-    [ENTERPRISE]: {
-      employeeNumber: str,
-      costCenter: str,
-      organization: str,
-      division: str,
-      department: str,
-      manager: {
-        type: 'complex',
-        subAttributes: { value: str, $ref: ref, displayName: readOnly(str) },
-      },
-    },
-    [GATEHOUSE]: { role: str },
-  },
-};
-
-/** RFC 7643 §4.2 Group; members are deltaOnly; Entra's Group extension has no attributes. */
-const GROUP: PatchSchema = {
-  coreSchemaUrn: CORE_GROUP,
-  extensionUrns: [ENTRA_GROUP],
-  attributes: {
-    displayName: { type: 'string', required: true },
-    members: {
-      type: 'complex',
-      multiValued: true,
-      deltaOnly: true,
-      subAttributes: {
-        value: { type: 'string', mutability: 'immutable', caseExact: true },
-        $ref: { type: 'reference', mutability: 'immutable' },
-        display: str,
-        type: str,
-      },
-    },
-  },
-  extensions: { [ENTRA_GROUP]: {} },
-};
+/** The production schemas: RFC 7643 §4.1 User with Gatehouse's `role`, the enterprise (§4.3)
+ * and Gatehouse extensions; §4.2 Group, whose members are deltaOnly. */
+const USER: PatchSchema = USER_PATCH_SCHEMA;
+const GROUP: PatchSchema = GROUP_PATCH_SCHEMA;
 
 /** Types the standard schemas lack. */
 const TYPES: PatchSchema = {

@@ -1,6 +1,6 @@
-import type { FilterSchema } from './filter/scim-filter.js';
-import type { AttributeDef, PatchSchema } from './patch/scim-patch.js';
-import { USER_NAME_SQL } from './scim-user-name.js';
+import type { FilterSchema } from './filter/filter-sql.js';
+import type { AttributeDef, PatchSchema } from './patch/patch.js';
+import { USER_NAME_SQL } from './user-name.js';
 
 export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
@@ -196,15 +196,19 @@ export const USER_ATTRIBUTES: Record<string, ScimAttribute> = {
   ),
   groups: multiComplex(
     'A list of groups to which the user belongs, either through direct membership, through nested groups, or dynamically calculated.',
+    // RFC 7643 §8.7.1: each sub-attribute readOnly, as the attribute is.
     {
-      value: str("The identifier of the User's group."),
-      display: str(DISPLAY),
+      value: str("The identifier of the User's group.", { mutability: 'readOnly' }),
+      display: str(DISPLAY, { mutability: 'readOnly' }),
       type: str("A label indicating the attribute's function, e.g., 'direct' or 'indirect'.", {
         canonicalValues: ['direct', 'indirect'],
+        mutability: 'readOnly',
       }),
-      $ref: ref("The URI of the corresponding 'Group' resource to which the user belongs.", [
-        'Group',
-      ]),
+      $ref: ref(
+        "The URI of the corresponding 'Group' resource to which the user belongs.",
+        ['Group'],
+        { mutability: 'readOnly' },
+      ),
     },
     { mutability: 'readOnly' },
   ),
@@ -241,7 +245,11 @@ export const ENTERPRISE_USER_ATTRIBUTES: Record<string, ScimAttribute> = {
       $ref: ref("The URI of the SCIM resource representing the User's manager. REQUIRED.", [
         'User',
       ]),
-      displayName: str("The displayName of the User's manager. OPTIONAL."),
+      // RFC 7643 §4.3: "OPTIONAL and READ-ONLY" (§8.7.1: mutability readOnly). A value sent
+      // inside manager is ignored (RFC 7644 §3.5.1); a PATCH naming it is mutability.
+      displayName: str("The displayName of the User's manager. OPTIONAL and READ-ONLY.", {
+        mutability: 'readOnly',
+      }),
     },
   ),
 };
@@ -257,15 +265,17 @@ export const GROUP_ATTRIBUTES: Record<string, ScimAttribute> = {
   }),
   members: {
     ...multiComplex('A list of members of the Group.', {
-      value: str('Identifier of the member of this Group.'),
+      // RFC 7643 §8.7.1: a member's value and $ref are immutable.
+      value: str('Identifier of the member of this Group.', { mutability: 'immutable' }),
       display: str(DISPLAY),
       type: str("A label indicating the type of resource, e.g., 'User' or 'Group'.", {
         canonicalValues: ['User', 'Group'],
       }),
-      $ref: ref('The URI corresponding to a SCIM resource that is a member of this Group.', [
-        'User',
-        'Group',
-      ]),
+      $ref: ref(
+        'The URI corresponding to a SCIM resource that is a member of this Group.',
+        ['User', 'Group'],
+        { mutability: 'immutable' },
+      ),
     }),
     deltaOnly: true,
   },

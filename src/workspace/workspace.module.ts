@@ -12,6 +12,8 @@ import { InviteService } from './invite.service.js';
 import { InvitesController } from './invites.controller.js';
 import { MemberService } from './member.service.js';
 import { AccountOwnershipService } from './ownership/account-ownership.service.js';
+import { ScimConnections } from './ports/scim-connection.port.js';
+import { SignInSetups } from './ports/sign-in-setups.port.js';
 import { ProvisioningService } from './provisioning.service.js';
 import { GroupMemberRepository } from './repositories/group-member.repository.js';
 import { GroupRepository } from './repositories/group.repository.js';
@@ -48,6 +50,8 @@ import { WorkspacesController } from './workspaces.controller.js';
     GroupRepository,
     GroupMemberRepository,
     SessionService,
+    SignInSetups,
+    ScimConnections,
   ],
   exports: [
     AccountOwnershipService,
@@ -63,6 +67,8 @@ import { WorkspacesController } from './workspaces.controller.js';
     GroupRepository,
     GroupMemberRepository,
     SessionService,
+    SignInSetups,
+    ScimConnections,
   ],
 })
 export class WorkspaceModule {}

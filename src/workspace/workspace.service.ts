@@ -1,16 +1,16 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { SessionService } from './sessions/session.service.js';
 import type { AuditActor } from './actor.js';
 import { isUuid } from '../common/ids.js';
 import { Page } from '../common/paging.js';
-import { APP_CONFIG } from '../config/config.module.js';
-import type { AppConfig } from '../config/configuration.js';
 import { isUniqueViolation } from '../database/database-errors.js';
 import { AuditService } from './audit.service.js';
 import { Workspace } from './entities/workspace.entity.js';
 import { MemberService } from './member.service.js';
+import { ScimConnections } from './ports/scim-connection.port.js';
+import { SignInSetups } from './ports/sign-in-setups.port.js';
 import { MembershipRepository } from './repositories/membership.repository.js';
 import {
   assertAllowedWithScimOrThrow,
@@ -76,11 +76,12 @@ export function slugFromName(name: string): string {
 export class WorkspaceService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly audit: AuditService,
     private readonly members: MemberService,
     private readonly sessions: SessionService,
     private readonly memberships: MembershipRepository,
+    private readonly signInSetups: SignInSetups,
+    private readonly scimConnections: ScimConnections,
   ) {}
 
   /** Finds a workspace by id or slug (case-insensitive); undefined when there is none. */
@@ -99,21 +100,12 @@ export class WorkspaceService {
     return workspace;
   }
 
-  private async scimEnabled(tx: EntityManager, workspaceId: string): Promise<boolean> {
-    const rows: unknown[] = await tx.query(
-      `SELECT 1 FROM scim_connections WHERE workspace_id = $1`,
-      [workspaceId],
-    );
-    return rows.length > 0;
-  }
-
-  /** What the workspace's methods need beyond their switches, as seen inside `tx`. */
-  async signInReadiness(tx: EntityManager, workspaceId: string): Promise<SignInReadiness> {
-    const rows: unknown[] = await tx.query(
-      `SELECT 1 FROM saml_providers WHERE workspace_id = $1 AND enabled LIMIT 1`,
-      [workspaceId],
-    );
-    return { saml: rows.length > 0, office365: this.config.office365.clientId !== undefined };
+  /**
+   * What the workspace's methods need beyond their switches, as seen inside `tx`: asked of the
+   * modules that own them (SignInSetups).
+   */
+  signInReadiness(tx: EntityManager, workspaceId: string): Promise<SignInReadiness> {
+    return this.signInSetups.readiness(tx, workspaceId);
   }
 
   /**
@@ -147,7 +139,7 @@ export class WorkspaceService {
     const manager = this.dataSource.manager;
     const [readiness, scim, admins] = await Promise.all([
       this.signInReadiness(manager, workspace.id),
-      this.scimEnabled(manager, workspace.id),
+      this.scimConnections.isEnabled(manager, workspace.id),
       this.memberships.countActiveAdmins(manager, workspace.id),
     ]);
     const warnings: SettingsWarning[] = unusableSignInWarnings(workspace.signInMethods, readiness);
@@ -237,7 +229,7 @@ export class WorkspaceService {
       const switchedOn = SIGN_IN_METHODS.filter(
         (method) => methods[method] && !before.signInMethods[method],
       );
-      if (switchedOn.length > 0 && (await this.scimEnabled(tx, workspaceId))) {
+      if (switchedOn.length > 0 && (await this.scimConnections.isEnabled(tx, workspaceId))) {
         assertAllowedWithScimOrThrow(switchedOn);
       }
       const switchedOff = SIGN_IN_METHODS.filter(

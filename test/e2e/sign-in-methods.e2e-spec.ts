@@ -472,6 +472,20 @@ describe('sign-in methods on a server without Office365', () => {
       expect(await warningCodes(t, ws.slug)).not.toContain('SCIM_ONLY_WITHOUT_SCIM');
     });
 
+    it('refuses switching on a method SCIM does not allow while SCIM is on, and changes nothing', async () => {
+      const ws = await scimWorkspace(t);
+      const res = await settings(t, ws.slug, {
+        signInMethods: { password: true, office365: true },
+      });
+      expect({ status: res.status, code: res.body.code, reasons: res.body.reasons }).toEqual({
+        status: 409,
+        code: 'SCIM_REQUIRES_SAML_ONLY',
+        reasons: ['PASSWORD_ENABLED', 'OFFICE365_ENABLED'],
+      });
+      expect(res.body.message).toContain('before enabling password or Office365');
+      expect((await workspaceView(t, ws.slug)).settings.signInMethods).toMatchObject(SAML_ONLY);
+    });
+
     it('does not warn with a SCIM connection', async () => {
       const ws = await scimWorkspace(t);
       const res = await settings(t, ws.slug, { scimOnlyProvisioning: true }).expect(200);

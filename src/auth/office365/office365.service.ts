@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { CookieOptions, Request, Response } from 'express';
 import {
@@ -26,6 +26,7 @@ import { AuditService } from '../../workspace/audit.service.js';
 import { DomainService } from '../../workspace/domain.service.js';
 import { emailDomain } from '../../workspace/email.js';
 import type { Workspace } from '../../workspace/entities/workspace.entity.js';
+import { SignInSetups } from '../../workspace/ports/sign-in-setups.port.js';
 import { WorkspaceException } from '../../workspace/workspace.errors.js';
 import { WorkspaceService } from '../../workspace/workspace.service.js';
 import { AuthException } from '../auth.errors.js';
@@ -121,7 +122,7 @@ function idpErrorMessage(error: string): string {
  * `{tenantid}`) are validated by openid-client against each ID token's `tid`.
  */
 @Injectable()
-export class Office365Service {
+export class Office365Service implements OnModuleInit {
   private readonly logger = new Logger(Office365Service.name);
   private readonly flowBox: SecretBox;
   private configuration: Promise<Configuration> | null = null;
@@ -137,8 +138,14 @@ export class Office365Service {
     private readonly throttle: LoginThrottleService,
     private readonly domains: DomainService,
     private readonly identities: ExternalIdentityRepository,
+    private readonly signInSetups: SignInSetups,
   ) {
     this.flowBox = new SecretBox(config.secretKey, FLOW_COOKIE_KEY_PURPOSE);
+  }
+
+  /** Office365's setup is the server's: every workspace has it or none does. */
+  onModuleInit(): void {
+    this.signInSetups.register('office365', { isSetUp: () => Promise.resolve(this.configured) });
   }
 
   get configured(): boolean {

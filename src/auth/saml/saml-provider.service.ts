@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomInt } from 'node:crypto';
-import { DataSource, type ObjectLiteral, type Repository } from 'typeorm';
+import { DataSource, type EntityManager, type ObjectLiteral, type Repository } from 'typeorm';
 import type { AuditActor } from '../../workspace/actor.js';
 import { isUuid } from '../../common/ids.js';
 import { SecretBox } from '../../common/secret-box.js';
@@ -11,6 +11,7 @@ import { isUniqueViolation } from '../../database/database-errors.js';
 import { PreparedStatements, preparedStatement } from '../../database/prepared-statements.js';
 import { AuditService } from '../../workspace/audit.service.js';
 import { Workspace } from '../../workspace/entities/workspace.entity.js';
+import { SignInSetups } from '../../workspace/ports/sign-in-setups.port.js';
 import {
   assertMayForceOrThrow,
   SIGN_IN_METHODS,
@@ -133,8 +134,19 @@ export class SamlProviderService {
     private readonly audit: AuditService,
     private readonly workspaces: WorkspaceService,
     private readonly statements: PreparedStatements,
+    signInSetups: SignInSetups,
   ) {
     this.keyBox = new SecretBox(config.secretKey, 'saml-sp-private-key');
+    signInSetups.register('saml', { isSetUp: (tx, id) => this.hasEnabledProvider(tx, id) });
+  }
+
+  /** Whether the workspace has an enabled SAML provider, as seen inside `tx` (SAML's setup). */
+  async hasEnabledProvider(tx: EntityManager, workspaceId: string): Promise<boolean> {
+    const rows: unknown[] = await tx.query(
+      `SELECT 1 FROM saml_providers WHERE workspace_id = $1 AND enabled LIMIT 1`,
+      [workspaceId],
+    );
+    return rows.length > 0;
   }
 
   view(provider: SamlProvider): SamlProviderView {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { AuditActor } from '../../workspace/actor.js';
 import { randomToken, tokenDigest } from '../../common/secret-tokens.js';
 import { APP_CONFIG } from '../../config/config.module.js';
@@ -8,7 +8,15 @@ import type { AppConfig } from '../../config/configuration.js';
 import { isUniqueViolation } from '../../database/database-errors.js';
 import { PreparedStatements, preparedStatement } from '../../database/prepared-statements.js';
 import { AuditService } from '../../workspace/audit.service.js';
-import type { SignInMethods } from '../../workspace/entities/workspace.entity.js';
+import { ScimConnections } from '../../workspace/ports/scim-connection.port.js';
+import { SignInSetups } from '../../workspace/ports/sign-in-setups.port.js';
+import {
+  methodsRefusedWithScim,
+  type ScimConflict,
+  scimConflict,
+  signInMethodLabel,
+  type SignInMethods,
+} from '../../workspace/sign-in-methods.js';
 import { ProvisioningService } from '../../workspace/provisioning.service.js';
 import { lockWorkspace } from '../../workspace/workspace-lock.js';
 import { WorkspaceException } from '../../workspace/workspace.errors.js';
@@ -47,7 +55,20 @@ export class ScimConnectionService {
     private readonly audit: AuditService,
     private readonly provisioning: ProvisioningService,
     private readonly statements: PreparedStatements,
-  ) {}
+    private readonly signInSetups: SignInSetups,
+    scimConnections: ScimConnections,
+  ) {
+    scimConnections.register({ isEnabled: (tx, id) => this.isEnabled(tx, id) });
+  }
+
+  /** Whether the workspace has a SCIM connection, as seen inside `tx`. */
+  async isEnabled(tx: EntityManager, workspaceId: string): Promise<boolean> {
+    const rows: unknown[] = await tx.query(
+      `SELECT 1 FROM scim_connections WHERE workspace_id = $1`,
+      [workspaceId],
+    );
+    return rows.length > 0;
+  }
 
   get baseUrl(): string {
     return scimBaseUrl(this.config.http.publicUrl);
@@ -93,16 +114,13 @@ export class ScimConnectionService {
     await this.dataSource.transaction(async (tx) => {
       const workspace = await lockWorkspace(tx, workspaceId);
       const methods = workspace.signInMethods;
-      const [providers] = await tx.query<{ enabled: number }[]>(
-        `SELECT count(*)::int AS enabled FROM saml_providers WHERE workspace_id = $1 AND enabled`,
-        [workspaceId],
-      );
-      const unmet = scimPrerequisitesUnmet(methods, providers?.enabled ?? 0);
+      const samlReady = await this.signInSetups.isSetUp(tx, workspaceId, 'saml');
+      const unmet = scimPrerequisitesUnmet(methods, samlReady);
       if (unmet.length > 0) {
         throw new WorkspaceException(
           'SCIM_REQUIRES_SAML_ONLY',
           `SCIM provisioning needs an enabled SAML provider and SAML as the only enabled sign-in method: ${unmet
-            .map((reason) => SCIM_PREREQUISITE_SENTENCES[reason])
+            .map((reason) => prerequisiteSentence(reason, methods))
             .join('; ')}.`,
           { reasons: unmet },
         );
@@ -217,26 +235,23 @@ export class ScimConnectionService {
   }
 }
 
-type ScimPrerequisite =
-  'SAML_DISABLED' | 'NO_ENABLED_SAML_PROVIDER' | 'PASSWORD_ENABLED' | 'OFFICE365_ENABLED';
+type ScimPrerequisite = 'SAML_DISABLED' | 'NO_ENABLED_SAML_PROVIDER' | ScimConflict;
 
-const SCIM_PREREQUISITE_SENTENCES: Record<ScimPrerequisite, string> = {
-  SAML_DISABLED: 'SAML sign-in is off (turn it on)',
-  NO_ENABLED_SAML_PROVIDER: 'this workspace has no enabled SAML provider (add or enable one)',
-  PASSWORD_ENABLED: 'password sign-in is still on (turn it off)',
-  OFFICE365_ENABLED: 'Office365 sign-in is still on (turn it off)',
-};
+function prerequisiteSentence(reason: ScimPrerequisite, methods: SignInMethods): string {
+  if (reason === 'SAML_DISABLED') return 'SAML sign-in is off (turn it on)';
+  if (reason === 'NO_ENABLED_SAML_PROVIDER') {
+    return 'this workspace has no enabled SAML provider (add or enable one)';
+  }
+  const method = methodsRefusedWithScim(methods).find((m) => scimConflict(m) === reason)!;
+  return `${signInMethodLabel(method)} sign-in is still on (turn it off)`;
+}
 
 /** What keeps a workspace from SCIM, in the order an admin would fix it. */
-function scimPrerequisitesUnmet(
-  methods: SignInMethods,
-  enabledSamlProviders: number,
-): ScimPrerequisite[] {
+function scimPrerequisitesUnmet(methods: SignInMethods, samlReady: boolean): ScimPrerequisite[] {
   const unmet: ScimPrerequisite[] = [];
   if (!methods.saml) unmet.push('SAML_DISABLED');
-  if (enabledSamlProviders === 0) unmet.push('NO_ENABLED_SAML_PROVIDER');
-  if (methods.password) unmet.push('PASSWORD_ENABLED');
-  if (methods.office365) unmet.push('OFFICE365_ENABLED');
+  if (!samlReady) unmet.push('NO_ENABLED_SAML_PROVIDER');
+  unmet.push(...methodsRefusedWithScim(methods).map(scimConflict));
   return unmet;
 }
 

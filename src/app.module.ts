@@ -13,6 +13,7 @@ import { connectionFailure } from './database/connection-failure.js';
 import { PreparedStatementsModule } from './database/prepared-statements.js';
 import { HealthModule } from './health/health.module.js';
 import { MailModule } from './mail/mail.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { WorkspaceModule } from './workspace/workspace.module.js';
 
 export interface AppModuleOptions {
@@ -69,6 +70,7 @@ export class AppModule {
         AuthModule,
         SamlModule,
         ScimModule,
+        WebhooksModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ApiExceptionFilter },

@@ -64,6 +64,12 @@ export const environmentSchema = z.object({
   MAIL_POLL_INTERVAL_MS: positiveInt.max(3_600_000).default(5000),
   MAIL_RETRY_BASE_MS: positiveInt.max(3_600_000).default(60_000),
   MAIL_MAX_ATTEMPTS: positiveInt.max(100).default(12),
+  WEBHOOK_TIMEOUT_MS: positiveInt.max(60_000).default(10_000),
+  WEBHOOK_POLL_INTERVAL_MS: positiveInt.max(3_600_000).default(5000),
+  WEBHOOK_RETRY_BASE_MS: positiveInt.max(3_600_000).default(30_000),
+  WEBHOOK_MAX_ATTEMPTS: positiveInt.max(100).default(10),
+  WEBHOOK_ALLOW_LOOPBACK: booleanFromEnv.default(false),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFromEnv.default(false),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -119,6 +125,18 @@ export interface AppConfig {
     /** First retry delay; each further attempt waits twice as long (capped at an hour). */
     retryBaseMs: number;
     maxAttempts: number;
+  };
+  webhooks: {
+    /** The whole POST of one delivery attempt. */
+    timeoutMs: number;
+    pollIntervalMs: number;
+    /** First retry delay; each further attempt waits twice as long (capped at an hour). */
+    retryBaseMs: number;
+    maxAttempts: number;
+    /** Loopback targets (and http to them): development and tests. */
+    allowLoopback: boolean;
+    /** Private network targets (RFC 1918, CGNAT, IPv6 ULA), https only. */
+    allowPrivateNetworks: boolean;
   };
 }
 
@@ -228,6 +246,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pollIntervalMs: e.MAIL_POLL_INTERVAL_MS,
       retryBaseMs: e.MAIL_RETRY_BASE_MS,
       maxAttempts: e.MAIL_MAX_ATTEMPTS,
+    },
+    webhooks: {
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      pollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      allowLoopback: e.WEBHOOK_ALLOW_LOOPBACK,
+      allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
     },
   };
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { Page } from '../common/paging.js';
+import { CLAIMED_ROW, claimDue } from '../outbox/outbox-claim.js';
 
 export type OutboxStatus = 'pending' | 'sent' | 'failed';
 
@@ -56,30 +57,15 @@ export class MailOutboxRepository {
     );
   }
 
-  /**
-   * Claims up to `limit` due mails in one short statement: their rows are locked (rows another
-   * instance holds are skipped) and their next attempt is pushed `leaseMs` ahead, so no other
-   * instance claims them while this one sends. If this process dies mid-send, the lease runs out
-   * and the mail is tried again.
-   */
-  async claimDue(limit: number, leaseMs: number): Promise<ClaimedMail[]> {
-    // An UPDATE answers [rows, count].
-    const [claimed] = await this.dataSource.query<[ClaimedMail[], number]>(
-      `WITH due AS (
-         SELECT id FROM mail_outbox
-         WHERE status = 'pending' AND next_attempt_at <= now()
-         ORDER BY next_attempt_at
-         LIMIT $1
-         FOR UPDATE SKIP LOCKED
-       )
-       UPDATE mail_outbox m
-       SET attempts = m.attempts + 1, next_attempt_at = now() + $2::integer * interval '1 millisecond'
-       FROM due WHERE m.id = due.id
-       RETURNING m.id, m.recipient AS "to", m.subject, m.text_body AS text, m.html_body AS html,
-                 m.attempts`,
-      [limit, leaseMs],
-    );
-    return claimed;
+  /** Claims up to `limit` due mails for `leaseMs` (see claimDue: shared with the webhooks). */
+  claimDue(limit: number, leaseMs: number): Promise<ClaimedMail[]> {
+    return claimDue<ClaimedMail>(this.dataSource, {
+      table: 'mail_outbox',
+      limit,
+      leaseMs,
+      returning: `m.id, m.recipient AS "to", m.subject, m.text_body AS text, m.html_body AS html,
+                  m.attempts`,
+    });
   }
 
   /**
@@ -90,7 +76,7 @@ export class MailOutboxRepository {
   async markSent(mail: ClaimedMail, eraseBody: boolean): Promise<void> {
     await this.dataSource.query(
       `UPDATE mail_outbox SET status = 'sent', sent_at = now(), last_error = NULL, ${ERASE_BODY}
-       WHERE id = $1 AND attempts = $2 AND status = 'pending'`,
+       WHERE ${CLAIMED_ROW}`,
       [mail.id, mail.attempts, eraseBody],
     );
   }
@@ -98,7 +84,7 @@ export class MailOutboxRepository {
   async markRetry(mail: ClaimedMail, error: string, delayMs: number): Promise<void> {
     await this.dataSource.query(
       `UPDATE mail_outbox SET last_error = $3, next_attempt_at = now() + $4::integer * interval '1 millisecond'
-       WHERE id = $1 AND attempts = $2 AND status = 'pending'`,
+       WHERE ${CLAIMED_ROW}`,
       [mail.id, mail.attempts, error.slice(0, MAX_ERROR_LENGTH), delayMs],
     );
   }
@@ -106,7 +92,7 @@ export class MailOutboxRepository {
   async markFailed(mail: ClaimedMail, error: string, eraseBody: boolean): Promise<void> {
     await this.dataSource.query(
       `UPDATE mail_outbox SET status = 'failed', last_error = $4, ${ERASE_BODY}
-       WHERE id = $1 AND attempts = $2 AND status = 'pending'`,
+       WHERE ${CLAIMED_ROW}`,
       [mail.id, mail.attempts, eraseBody, error.slice(0, MAX_ERROR_LENGTH)],
     );
   }

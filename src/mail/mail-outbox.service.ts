@@ -1,13 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import {
-  DataSource,
-  EntityManager,
-  EntitySubscriberInterface,
-  QueryRunner,
-  TransactionCommitEvent,
-  TransactionRollbackEvent,
-} from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { AfterCommit } from '../outbox/after-commit.js';
 import { MailDeliveryService } from './mail-delivery.service.js';
 import { MailOutboxRepository } from './mail-outbox.repository.js';
 
@@ -30,17 +24,16 @@ const SINGLE_ADDRESS = /^[^\s@<>,;:"()[\]\\]+@[^\s@<>,;:"()[\]\\]+$/;
  * if that transaction commits; the delivery loop sends it (and retries it) afterwards.
  */
 @Injectable()
-export class MailOutboxService implements EntitySubscriberInterface {
-  /** Transactions that enqueued mail and have not ended yet. */
-  private readonly awaitingCommit = new WeakSet<QueryRunner>();
+export class MailOutboxService {
+  /** So a mail is delivered right after its transaction commits. */
+  private readonly afterCommit: AfterCommit;
 
   constructor(
     @InjectDataSource() dataSource: DataSource,
     private readonly outbox: MailOutboxRepository,
     private readonly delivery: MailDeliveryService,
   ) {
-    // Told of every commit, so a mail is delivered right after its transaction commits.
-    dataSource.subscribers.push(this);
+    this.afterCommit = new AfterCommit(dataSource);
   }
 
   async enqueue(tx: EntityManager, mail: MailToSend): Promise<void> {
@@ -55,10 +48,10 @@ export class MailOutboxService implements EntitySubscriberInterface {
       text: mail.text,
       html: mail.html ?? null,
     });
-    const runner = tx.queryRunner;
-    if (runner?.isTransactionActive) this.awaitingCommit.add(runner);
-    else this.delivery.deliverSoon();
+    this.afterCommit.run(tx, this.nudge);
   }
+
+  private readonly nudge = () => this.delivery.deliverSoon();
 
   /**
    * Asks for a delivery pass shortly. enqueue() already does this when its transaction commits;
@@ -66,15 +59,5 @@ export class MailOutboxService implements EntitySubscriberInterface {
    */
   deliverSoon(): void {
     this.delivery.deliverSoon();
-  }
-
-  afterTransactionCommit({ queryRunner }: TransactionCommitEvent): void {
-    // A released savepoint is not a commit yet.
-    if (queryRunner.isTransactionActive) return;
-    if (this.awaitingCommit.delete(queryRunner)) this.delivery.deliverSoon();
-  }
-
-  afterTransactionRollback({ queryRunner }: TransactionRollbackEvent): void {
-    if (!queryRunner.isTransactionActive) this.awaitingCommit.delete(queryRunner);
   }
 }

@@ -7,9 +7,10 @@ import { ExternalIdentityRepository } from './external-identity.repository.js';
 import { ExternalSignInService } from './external-sign-in.service.js';
 import { InviteAcceptanceController } from './invite-acceptance.controller.js';
 import { LoginThrottleService } from './login-throttle.service.js';
-import { oidcFetchProvider } from './office365/oidc-fetch.js';
 import { Office365Controller } from './office365/office365.controller.js';
-import { Office365Service } from './office365/office365.service.js';
+import { Office365SignIn } from './office365/office365.method.js';
+import { oidcFetchProvider } from './oidc/oidc-fetch.js';
+import { OidcSignInFlow } from './oidc/oidc-sign-in.flow.js';
 import { PasswordSignInService } from './password-sign-in.service.js';
 import { SessionModule } from './session/session.module.js';
 
@@ -21,7 +22,8 @@ import { SessionModule } from './session/session.module.js';
     ExternalSignInService,
     ExternalIdentityRepository,
     LoginThrottleService,
-    Office365Service,
+    OidcSignInFlow,
+    Office365SignIn,
     oidcFetchProvider,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],

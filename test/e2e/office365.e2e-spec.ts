@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import type { Response } from 'supertest';
-import { defaultOidcFetch, OIDC_FETCH } from '../../src/auth/office365/oidc-fetch.js';
-import { Office365Service } from '../../src/auth/office365/office365.service.js';
+import { Office365SignIn } from '../../src/auth/office365/office365.method.js';
+import { OIDC_FETCH } from '../../src/auth/oidc/oidc-fetch.js';
 import {
   boundKeyOrThrow,
   linkableEmailOrThrow,
@@ -858,18 +858,7 @@ describe('Office365 configuration and claims', () => {
       ...env,
     });
   const service = (config: ReturnType<typeof loadConfig>) =>
-    new Office365Service(
-      config,
-      defaultOidcFetch,
-      {} as never,
-      {} as never,
-      {} as never,
-      {} as never,
-      {} as never,
-      {} as never,
-      {} as never,
-      {} as never,
-    );
+    new Office365SignIn(config, {} as never, {} as never, {} as never, {} as never, {} as never);
 
   it('refuses to start in production with a plain http issuer', () => {
     expect(() =>

@@ -1,11 +1,19 @@
-import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import {
+  createPrivateKey,
+  generateKeyPairSync,
+  type JsonWebKey,
+  randomBytes,
+  randomUUID,
+  sign,
+} from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { OidcFetch } from '../../src/auth/office365/oidc-fetch.js';
+import type { OidcFetch } from '../../src/auth/oidc/oidc-fetch.js';
 
 /**
- * A real OpenID provider (panva's oidc-provider) on 127.0.0.1 for the Office365 tests, driven
- * without a browser through its development interactions (login form, consent form).
+ * A real OpenID provider (panva's oidc-provider) on 127.0.0.1 for the OpenID Connect tests
+ * (Office365 and generic), driven without a browser through its development interactions (login
+ * form, consent form).
  *
  * - `entra` mode emulates Microsoft Entra ID: one provider per tenant, each with the issuer
  *   `https://login.microsoftonline.com/<tenant>/v2.0` (mounted at that path, reached through the
@@ -15,11 +23,17 @@ import type { OidcFetch } from '../../src/auth/office365/oidc-fetch.js';
  *   token endpoint hands each code to the tenant that issued it. As at Microsoft, the
  *   authorization response carries no `iss` parameter.
  * - `plain` mode: a single provider whose issuer is its own `http://127.0.0.1:<port>`.
+ *
+ * `tamperIdToken` rewrites the claims of the ID tokens the app receives, signed again with the
+ * provider's own key (so only the claims are wrong: issuer, audience, nonce...).
  */
 
 export const TEST_CLIENT_ID = 'gatehouse-test-client';
 export const TEST_CLIENT_SECRET = 'gatehouse-test-client-secret-0123456789';
 export const TEST_REDIRECT_URI = 'http://gatehouse.test/auth/office365/callback';
+/** The generic OpenID Connect method's callback, registered for the same client. */
+export const TEST_OIDC_REDIRECT_URI = 'http://gatehouse.test/auth/oidc/callback';
+const REDIRECT_URIS = [TEST_REDIRECT_URI, TEST_OIDC_REDIRECT_URI];
 export const MICROSOFT_ORIGIN = 'https://login.microsoftonline.com';
 export const MICROSOFT_COMMON_ISSUER = `${MICROSOFT_ORIGIN}/common/v2.0`;
 /** The `tid` of every account in plain mode (a single-tenant issuer). */
@@ -35,6 +49,8 @@ export interface TestAccountClaims {
   /** The immutable object id. Default: a new UUID per account; null: no claim. */
   oid?: string | null;
   xms_edov?: boolean;
+  /** Standard claim (generic OpenID Connect): the provider verified `email`. */
+  email_verified?: boolean;
 }
 
 export interface TestAccount {
@@ -108,6 +124,8 @@ export class TestOpenIdProvider {
   readonly appRequests: string[] = [];
   /** When set, the app's requests fail as if the network were down. */
   offline = false;
+  /** When set, rewrites the claims of each ID token the token endpoint hands the app. */
+  tamperIdToken: ((claims: Record<string, unknown>) => Record<string, unknown>) | null = null;
 
   private readonly accounts = new Map<string, TestAccount>();
   private readonly providers = new Map<
@@ -117,6 +135,7 @@ export class TestOpenIdProvider {
   /** Which tenant issued each code (Microsoft's common endpoint knows; the emulation records). */
   private readonly codeTenants = new Map<string, string>();
   private origin = '';
+  private signingJwk: JsonWebKey | undefined;
 
   private constructor(
     readonly mode: 'entra' | 'plain',
@@ -133,6 +152,7 @@ export class TestOpenIdProvider {
     const op = new TestOpenIdProvider(options.mode, tenants, server);
     op.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const jwks = { keys: [signingKey()] };
+    op.signingJwk = jwks.keys[0] as JsonWebKey;
     const Provider = await loadProvider();
     await quietly(() => {
       if (options.mode === 'entra') {
@@ -189,6 +209,17 @@ export class TestOpenIdProvider {
 
   /** The app's OIDC_FETCH: Microsoft's host goes to this server, the rest to the network. */
   readonly fetch: OidcFetch = async (url, options) => {
+    const response = await this.route(url, options);
+    const tamper = this.tamperIdToken;
+    if (!tamper || options.method !== 'POST' || !new URL(url).pathname.endsWith('/token')) {
+      return response;
+    }
+    const body = (await response.json()) as Record<string, unknown>;
+    if (typeof body.id_token === 'string') body.id_token = this.resign(body.id_token, tamper);
+    return Response.json(body, { status: response.status });
+  };
+
+  private async route(url: string, options: Parameters<OidcFetch>[1]): Promise<Response> {
     const init = options as RequestInit;
     this.appRequests.push(`${options.method} ${url}`);
     if (this.offline) throw new TypeError('fetch failed');
@@ -211,7 +242,23 @@ export class TestOpenIdProvider {
       ...init,
       headers: { ...options.headers, ...FORWARDED },
     });
-  };
+  }
+
+  /** The JWT with its claims rewritten, signed again with the provider's key. */
+  private resign(
+    jwt: string,
+    tamper: (claims: Record<string, unknown>) => Record<string, unknown>,
+  ) {
+    const [header, payload] = jwt.split('.') as [string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+    const rewritten = Buffer.from(JSON.stringify(tamper(claims))).toString('base64url');
+    const key = createPrivateKey({ key: this.signingJwk!, format: 'jwk' });
+    const signature = sign('sha256', Buffer.from(`${header}.${rewritten}`), key);
+    return `${header}.${rewritten}.${signature.toString('base64url')}`;
+  }
 
   /**
    * Plays the browser from the authorization URL the app redirected to until the provider
@@ -239,7 +286,7 @@ export class TestOpenIdProvider {
     let method = 'GET';
     let body: URLSearchParams | undefined;
     for (let hop = 0; hop < 20; hop++) {
-      if (url.href.startsWith(TEST_REDIRECT_URI)) {
+      if (REDIRECT_URIS.some((uri) => url.href.startsWith(uri))) {
         const code = url.searchParams.get('code');
         if (tenant && code) this.codeTenants.set(code, tenant);
         if (this.mode === 'entra') url.searchParams.delete('iss'); // Microsoft sends none
@@ -332,7 +379,7 @@ export class TestOpenIdProvider {
         {
           client_id: TEST_CLIENT_ID,
           client_secret: TEST_CLIENT_SECRET,
-          redirect_uris: [TEST_REDIRECT_URI],
+          redirect_uris: REDIRECT_URIS,
           grant_types: ['authorization_code'],
           response_types: ['code'],
           token_endpoint_auth_method: 'client_secret_post',
@@ -344,7 +391,7 @@ export class TestOpenIdProvider {
       conformIdTokenClaims: false,
       claims: {
         openid: ['sub', 'tid', 'oid'],
-        email: ['email', 'xms_edov'],
+        email: ['email', 'email_verified', 'xms_edov'],
         profile: ['name', 'preferred_username'],
       },
       features: { devInteractions: { enabled: true } },

@@ -1,6 +1,6 @@
 import type { TestingModuleBuilder } from '@nestjs/testing';
 import type { Response } from 'supertest';
-import { OIDC_FETCH } from '../../src/auth/office365/oidc-fetch.js';
+import { OIDC_FETCH } from '../../src/auth/oidc/oidc-fetch.js';
 import { PasswordHasher } from '../../src/common/password-hasher.js';
 import { addMember, createWorkspace, PASSWORD } from '../support/fixtures.js';
 import { TestOpenIdProvider } from '../support/oidc-provider.js';

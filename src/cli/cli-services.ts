@@ -20,7 +20,7 @@ export class CliServices {
   readonly scim: ScimConnectionService;
 
   constructor(
-    app: INestApplicationContext,
+    readonly app: INestApplicationContext,
     readonly actor: AuditActor,
   ) {
     this.workspaces = app.get(WorkspaceService, { strict: false });

@@ -8,6 +8,7 @@ import { ModuleRef } from '@nestjs/core';
 import { AppModule } from '../app.module.js';
 import type { AppConfig } from '../config/configuration.js';
 import { MailDeliveryService } from '../mail/mail-delivery.service.js';
+import { WebhookDeliveryService } from '../webhooks/webhook-delivery.service.js';
 
 /**
  * The CLI sends no mail, and must not deliver the service's: the mail module starts its delivery
@@ -21,6 +22,8 @@ class MailDeliveryStopper implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     await this.moduleRef.get(MailDeliveryService, { strict: false }).onModuleDestroy();
+    // Nor webhooks: the service's instances deliver them.
+    await this.moduleRef.get(WebhookDeliveryService, { strict: false }).onModuleDestroy();
   }
 }
 

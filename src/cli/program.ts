@@ -8,6 +8,7 @@ import { registerSamlCommands } from './commands/saml.commands.js';
 import { registerScimCommands } from './commands/scim.commands.js';
 import { registerSessionCommands } from './commands/session.commands.js';
 import { registerSettingsCommands } from './commands/settings.commands.js';
+import { registerWebhookCommands } from './commands/webhook.commands.js';
 import { registerWorkspaceCommands } from './commands/workspace.commands.js';
 import { ExitCode, failureOf } from './exit-codes.js';
 import { humanOutput, jsonOutput, type Outcome, type Output } from './output.js';
@@ -57,6 +58,7 @@ function buildProgram(output: Output): Command {
   registerDomainCommands(program, run);
   registerSamlCommands(program, run);
   registerScimCommands(program, run);
+  registerWebhookCommands(program, run);
   registerMigrationCommands(program, run);
   registerConfigCommands(program, run);
   for (const command of program.commands) {

@@ -20,7 +20,7 @@ import {
 import { ProvisioningService } from '../../workspace/provisioning.service.js';
 import { lockWorkspace } from '../../workspace/workspace-lock.js';
 import { WorkspaceException } from '../../workspace/workspace.errors.js';
-import { scimBaseUrl } from '../scim-schemas.js';
+import { scimBaseUrl } from '../protocol/schemas.js';
 import { ScimConnection, ScimProvider } from './scim-connection.entity.js';
 
 /** The workspace of a token's digest: the current token, or the previous one in its grace period. */

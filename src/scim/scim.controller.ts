@@ -27,8 +27,8 @@ import { ScimExceptionFilter } from './scim-exception.filter.js';
 import { type Json, type ListQuery, listResponse, parseListQuery } from './protocol/list-query.js';
 import { requireObject } from './protocol/request-body.js';
 import { SEARCH_REQUEST_SCHEMA } from './protocol/schemas.js';
-import { ScimGroupsService } from './scim-groups.service.js';
-import { ScimUsersService } from './scim-users.service.js';
+import { ScimGroups } from './store/groups.resource.js';
+import { ScimUsers } from './store/users.resource.js';
 import type { PatchDialect } from './protocol/patch/patch.js';
 
 const SCIM_JSON = 'application/scim+json';
@@ -85,8 +85,8 @@ function searchBody(body: unknown): Json {
 @UseFilters(ScimExceptionFilter)
 export class ScimController {
   constructor(
-    private readonly users: ScimUsersService,
-    private readonly groups: ScimGroupsService,
+    private readonly users: ScimUsers,
+    private readonly groups: ScimGroups,
     private readonly connections: ScimConnectionService,
   ) {}
 
@@ -273,7 +273,7 @@ export class ScimController {
     @Headers('if-match') ifMatch: string | undefined,
     @Res() response: Response,
   ) {
-    await this.users.delete(workspaceOf(request), id, ifMatch, actorOf(request));
+    await this.users.remove(workspaceOf(request), id, ifMatch, actorOf(request));
     response.status(204).end();
   }
 
@@ -357,6 +357,7 @@ export class ScimController {
       body,
       ifMatch,
       actorOf(request),
+      { attributes: ['id'] },
     );
     noteDialect(request, response, dialect);
     if (query.attributes || query.excludedAttributes) {
@@ -378,7 +379,7 @@ export class ScimController {
     @Headers('if-match') ifMatch: string | undefined,
     @Res() response: Response,
   ) {
-    await this.groups.delete(workspaceOf(request), id, ifMatch, actorOf(request));
+    await this.groups.remove(workspaceOf(request), id, ifMatch, actorOf(request));
     response.status(204).end();
   }
 }

@@ -4,9 +4,10 @@ import { ScimConnectionController } from './connection/scim-connection.controlle
 import { ScimConnectionService } from './connection/scim-connection.service.js';
 import { ScimRequestLog } from './log/scim-request-log.service.js';
 import { ScimAuthGuard } from './scim-auth.guard.js';
-import { ScimGroupsService } from './scim-groups.service.js';
 import { ScimRequestLogMiddleware } from './scim-request-log.middleware.js';
-import { ScimUsersService } from './scim-users.service.js';
+import { ScimGroups } from './store/groups.resource.js';
+import { ScimReads } from './store/scim-reads.js';
+import { ScimUsers } from './store/users.resource.js';
 import { ScimController } from './scim.controller.js';
 
 /** SCIM 2.0: a protocol layer over the Workspace module's services. */
@@ -17,8 +18,9 @@ import { ScimController } from './scim.controller.js';
     ScimConnectionService,
     ScimRequestLog,
     ScimAuthGuard,
-    ScimUsersService,
-    ScimGroupsService,
+    ScimReads,
+    ScimUsers,
+    ScimGroups,
   ],
 })
 export class ScimModule implements NestModule {

@@ -5,13 +5,13 @@ import {
   pageQuery,
   type ScimTable,
   USER_PAGING,
-} from '../../src/scim/scim-page.js';
+} from '../../src/scim/store/scim-page.js';
 import type { ListQuery } from '../../src/scim/protocol/list-query.js';
-import { GROUPS } from '../../src/workspace/repositories/group.repository.js';
+import { GROUPS } from '../../src/scim/store/groups.table.js';
+import { USERS } from '../../src/scim/store/users.table.js';
 import {
   memberPageQuery,
   USER_NAME_TAKEN_SQL,
-  USERS,
 } from '../../src/workspace/repositories/membership.repository.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { usingEmbeddedDatabase } from '../support/test-database.js';

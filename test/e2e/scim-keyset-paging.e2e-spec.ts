@@ -1,15 +1,15 @@
 import type { DataSource } from 'typeorm';
-import { PageCursors } from '../../src/scim/scim-page-cursors.js';
+import { PageCursors } from '../../src/scim/store/scim-page-cursors.js';
 import {
   findPage,
   GROUP_PAGING,
   pageQuery,
   type ScimTable,
   USER_PAGING,
-} from '../../src/scim/scim-page.js';
+} from '../../src/scim/store/scim-page.js';
 import type { ListQuery } from '../../src/scim/protocol/list-query.js';
-import { GROUPS } from '../../src/workspace/repositories/group.repository.js';
-import { USERS as USER_TABLE } from '../../src/workspace/repositories/membership.repository.js';
+import { GROUPS } from '../../src/scim/store/groups.table.js';
+import { USERS as USER_TABLE } from '../../src/scim/store/users.table.js';
 import { scimWorkspace } from '../support/scim-fixtures.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 

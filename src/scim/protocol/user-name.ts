@@ -8,7 +8,8 @@
  * - a name of one word is both the given and the family name ("Cher": "Cher" + "Cher"), since
  *   Okta refuses an empty one;
  * - with no name, the email's local part is the name, as one word ("ada.l@x.test": "ada.l").
- * The SQL below derives the same values, so filters and sorting see what a GET shows.
+ * store/users.table.ts derives the same values in SQL, so filters and sorting see what a GET
+ * shows.
  */
 type Json = Record<string, unknown>;
 
@@ -43,17 +44,3 @@ export function userNames(
     displayName: filled(data.displayName) ?? filled(fullName) ?? base,
   };
 }
-
-/** Over `memberships m JOIN users u`: scim_data's value at `path` when it is a filled string. */
-const stored = (path: string) =>
-  `(CASE WHEN jsonb_typeof(m.scim_data #> '{${path}}') = 'string' AND (m.scim_data #>> '{${path}}') ~ '\\S' THEN m.scim_data #>> '{${path}}' END)`;
-const filledSql = (sql: string) => `(CASE WHEN ${sql} ~ '\\S' THEN ${sql} END)`;
-const BASE_SQL = `regexp_replace(coalesce(${stored('name,formatted')}, ${filledSql('u.full_name')}, ${stored('displayName')}, regexp_replace(u.email, '@[^@]*$', '')), '^\\s+|\\s+$', '', 'g')`;
-
-/** The SQL of each derived attribute, for filters and sorting. */
-export const USER_NAME_SQL = {
-  formatted: `coalesce(${stored('name,formatted')}, ${BASE_SQL})`,
-  familyName: `coalesce(${stored('name,familyName')}, substring(${BASE_SQL} from '\\S+$'))`,
-  givenName: `coalesce(${stored('name,givenName')}, regexp_replace(${BASE_SQL}, '\\s+\\S+$', ''))`,
-  displayName: `coalesce(${stored('displayName')}, ${filledSql('u.full_name')}, ${BASE_SQL})`,
-};

@@ -3,13 +3,6 @@ import type { Page } from '../../common/paging.js';
 import { MEMBER_COLUMNS, type MemberView } from './membership.repository.js';
 import { type Db, returning, scoped } from './repository-support.js';
 
-/** A member of a SCIM Group. */
-export interface ScimGroupMemberRow {
-  group_id: string;
-  user_id: string;
-  display: string;
-}
-
 /**
  * The group_members table. Every write is one statement for the whole list of people: a push
  * of 10,000 members is one INSERT ... SELECT, never a round trip per person. These writes do not
@@ -120,22 +113,5 @@ export class GroupMemberRepository {
       ),
     ]);
     return { items, total: counted?.total ?? 0, ...page };
-  }
-
-  /** The members of several SCIM Groups, in one query, in the order they joined. */
-  async scimMembersOf(
-    db: Db,
-    workspaceId: string,
-    groupIds: readonly string[],
-  ): Promise<ScimGroupMemberRow[]> {
-    const ws = scoped(workspaceId);
-    if (groupIds.length === 0) return [];
-    return db.query<ScimGroupMemberRow[]>(
-      `SELECT gm.group_id, gm.user_id, coalesce(u.full_name, u.email) AS display
-         FROM group_members gm JOIN users u ON u.id = gm.user_id
-        WHERE gm.workspace_id = $1 AND gm.group_id = ANY($2::uuid[])
-        ORDER BY gm.created_at, gm.user_id`,
-      [ws, groupIds],
-    );
   }
 }

@@ -1,18 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { PreparedStatements } from '../../database/prepared-statements.js';
 import type { Page } from '../../common/paging.js';
 import { escapeLike } from '../../common/sql.js';
-import { findPage, GROUP_PAGING, type ScimTable } from '../../scim/scim-page.js';
-import type { ListQuery } from '../../scim/protocol/list-query.js';
-import { GROUP_FILTER_SCHEMA, GROUP_SCHEMA, GROUP_SORT } from '../../scim/protocol/schemas.js';
-import {
-  type Db,
-  outsideTransaction,
-  readSource,
-  returning,
-  scoped,
-  TOUCHED_AT,
-} from './repository-support.js';
+import { type Db, returning, scoped, TOUCHED_AT } from './repository-support.js';
 
 /** A group as the admin API shows it; `memberCount` is counted in SQL. */
 export interface GroupView {
@@ -61,18 +50,6 @@ export interface GroupChanges {
 /** Which groups of the workspace an update writes. */
 export type GroupTarget = { groupIds: readonly string[] } | { allScimManaged: true };
 
-/** A SCIM Group row. */
-export interface ScimGroupRow {
-  id: string;
-  display_name: string;
-  scim_external_id: string | null;
-  admin_role: boolean;
-  created_at: Date;
-  updated_at: Date;
-  /** bigint, as text: the Group's ETag and meta.version. */
-  version: string;
-}
-
 const VIEW_COLUMNS = `
   g.id,
   g.display_name AS "displayName",
@@ -88,25 +65,6 @@ const RECORD_COLUMNS = `g.id, g.display_name AS "displayName", g.scim_managed AS
   g.scim_external_id AS "scimExternalId", g.admin_role AS "adminRole",
   g.admin_role_by_admin AS "adminRoleByAdmin"`;
 
-const SCIM_GROUP_COLUMNS =
-  'g.id, g.display_name, g.scim_external_id, g.admin_role, g.created_at, g.updated_at, g.version';
-
-/** SCIM Groups of a workspace, as findPage filters, sorts and pages them. */
-export const GROUPS: ScimTable = {
-  resourceType: 'Group',
-  from: 'groups g',
-  columns: SCIM_GROUP_COLUMNS,
-  workspaceColumn: 'g.workspace_id',
-  coreSchemaUrn: GROUP_SCHEMA,
-  filterSchema: GROUP_FILTER_SCHEMA,
-  sort: GROUP_SORT,
-  defaultOrder: 'g.created_at, g.id',
-  tieBreaker: 'g.id',
-  // The page's ids first (groups_created_idx, index only), then those rows.
-  keys: { from: 'groups g', key: 'g.id', joined: /$^/ },
-  paging: GROUP_PAGING,
-};
-
 /**
  * The groups table. The one INSERT and the one UPDATE of a group are here; the update bumps the
  * group's version (its SCIM ETag) and moves its lastModified, so callers write a group once per
@@ -114,8 +72,6 @@ export const GROUPS: ScimTable = {
  */
 @Injectable()
 export class GroupRepository {
-  constructor(private readonly statements: PreparedStatements) {}
-
   /** The group, or null; `lock` keeps others from writing it until the transaction ends. */
   async find(
     db: Db,
@@ -247,33 +203,6 @@ export class GroupRepository {
       db,
       `DELETE FROM groups WHERE workspace_id = $1 AND id = $2
        RETURNING display_name AS "displayName", admin_role AS "adminRole"`,
-      [scoped(workspaceId), groupId],
-    );
-    return row ?? null;
-  }
-
-  // ---- SCIM Groups -----------------------------------------------------------------------
-
-  /** A page of SCIM Groups and the exact total (list reads run outside a transaction). */
-  async scimGroupPage(
-    db: Db,
-    workspaceId: string,
-    query: ListQuery,
-  ): Promise<{ rows: ScimGroupRow[]; total: number }> {
-    outsideTransaction(db);
-    return findPage<ScimGroupRow>(this.statements.built, GROUPS, scoped(workspaceId), query);
-  }
-
-  /** One SCIM Group, or null; `lock` holds it for a write that checked its ETag. */
-  async scimGroup(
-    db: Db,
-    workspaceId: string,
-    groupId: string,
-    options: { lock?: boolean } = {},
-  ): Promise<ScimGroupRow | null> {
-    const [row] = await readSource(db, this.statements).query<ScimGroupRow[]>(
-      `SELECT ${SCIM_GROUP_COLUMNS} FROM groups g WHERE g.workspace_id = $1 AND g.id = $2
-       ${options.lock ? 'FOR NO KEY UPDATE' : ''}`,
       [scoped(workspaceId), groupId],
     );
     return row ?? null;

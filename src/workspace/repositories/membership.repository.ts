@@ -1,21 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { PreparedStatements } from '../../database/prepared-statements.js';
 import type { Page } from '../../common/paging.js';
 import { escapeLike } from '../../common/sql.js';
-import { findPage, type ScimTable, USER_PAGING } from '../../scim/scim-page.js';
-import type { Json, ListQuery } from '../../scim/protocol/list-query.js';
-import { USER_FILTER_SCHEMA, USER_SCHEMA, USER_SORT } from '../../scim/protocol/schemas.js';
 import { normalizeEmail } from '../email.js';
 import type { MemberRole, MemberSource, MemberStatus } from '../entities/membership.entity.js';
-import {
-  affected,
-  type Db,
-  outsideTransaction,
-  readSource,
-  returning,
-  scoped,
-  TOUCHED_AT,
-} from './repository-support.js';
+import { affected, type Db, returning, scoped, TOUCHED_AT } from './repository-support.js';
 
 /** A membership with its person, as the admin API shows it. */
 export interface MemberView {
@@ -144,60 +132,6 @@ export function memberPageQuery(
   };
 }
 
-/** A SCIM User: a membership with its person. */
-export interface ScimUserRow {
-  user_id: string;
-  scim_user_name: string | null;
-  scim_external_id: string | null;
-  scim_data: Json | null;
-  status: string;
-  email: string;
-  full_name: string | null;
-  created_at: Date;
-  last_modified: Date;
-  /** bigint, as text: the User's version is made of both (an email change moves it too). */
-  membership_version: string;
-  user_version: string;
-}
-
-/** The SCIM User's groups, when the read asks for them. */
-export interface ScimUserGroup {
-  id: string;
-  display_name: string;
-}
-
-const SCIM_USER_COLUMNS = `m.user_id, m.scim_user_name, m.scim_external_id, m.scim_data, m.status,
-  u.email, u.full_name, m.created_at, greatest(m.updated_at, u.updated_at) AS last_modified,
-  m.version AS membership_version, u.version AS user_version`;
-
-/** A SCIM User's groups as a JSON array, in the order of their names (one subquery per row). */
-const SCIM_USER_GROUPS = `(SELECT coalesce(json_agg(json_build_object('id', g.id, 'display_name', g.display_name)
-                                  ORDER BY lower(g.display_name)), '[]')
-            FROM group_members gm JOIN groups g ON g.id = gm.group_id
-           WHERE gm.workspace_id = m.workspace_id AND gm.user_id = m.user_id)`;
-
-/** SCIM Users of a workspace, as findPage filters, sorts and pages them. */
-export const USERS: ScimTable = {
-  resourceType: 'User',
-  from: 'memberships m JOIN users u ON u.id = m.user_id',
-  columns: SCIM_USER_COLUMNS,
-  workspaceColumn: 'm.workspace_id',
-  coreSchemaUrn: USER_SCHEMA,
-  filterSchema: USER_FILTER_SCHEMA,
-  sort: USER_SORT,
-  defaultOrder: 'm.created_at, m.user_id',
-  tieBreaker: 'm.user_id',
-  // Every membership has its user (foreign key): a filter and order on m alone need no join.
-  keys: { from: 'memberships m', key: 'm.user_id', joined: /\bu\./ },
-  paging: USER_PAGING,
-};
-
-/** USERS with each User's groups, read in the page's own statement (no second round trip). */
-const USERS_WITH_GROUPS: ScimTable = {
-  ...USERS,
-  columns: `${SCIM_USER_COLUMNS}, ${SCIM_USER_GROUPS} AS groups`,
-};
-
 /**
  * The memberships table (with the person each joins, for reads). The one INSERT and the one
  * UPDATE of a membership are here, so every write bumps its version; services keep the rules,
@@ -205,8 +139,6 @@ const USERS_WITH_GROUPS: ScimTable = {
  */
 @Injectable()
 export class MembershipRepository {
-  constructor(private readonly statements: PreparedStatements) {}
-
   /** The membership with its person, or null. */
   async find(db: Db, workspaceId: string, userId: string): Promise<MembershipRecord | null> {
     const [row] = await db.query<MembershipRecord[]>(
@@ -383,41 +315,5 @@ export class MembershipRepository {
         ORDER BY user_id FOR NO KEY UPDATE`,
       [ws, userIds],
     );
-  }
-
-  // ---- SCIM Users ------------------------------------------------------------------------
-
-  /**
-   * A page of SCIM Users and the exact total (list reads run outside a transaction), with each
-   * User's groups when asked, in the same statement.
-   */
-  async scimUserPage(
-    db: Db,
-    workspaceId: string,
-    query: ListQuery,
-    options: { groups: boolean },
-  ): Promise<{ rows: (ScimUserRow & { groups?: ScimUserGroup[] })[]; total: number }> {
-    outsideTransaction(db);
-    const table = options.groups ? USERS_WITH_GROUPS : USERS;
-    return findPage(this.statements.built, table, scoped(workspaceId), query);
-  }
-
-  /** One SCIM User, with its groups when asked (one statement either way), or null. */
-  async scimUser(
-    db: Db,
-    workspaceId: string,
-    userId: string,
-    options: { groups: boolean },
-  ): Promise<(ScimUserRow & { groups: ScimUserGroup[] | null }) | null> {
-    const groups = options.groups ? SCIM_USER_GROUPS : 'NULL';
-    const [row] = await readSource(db, this.statements).query<
-      (ScimUserRow & { groups: ScimUserGroup[] | null })[]
-    >(
-      `SELECT ${SCIM_USER_COLUMNS}, ${groups} AS groups
-         FROM memberships m JOIN users u ON u.id = m.user_id
-        WHERE m.workspace_id = $1 AND m.user_id = $2`,
-      [scoped(workspaceId), userId],
-    );
-    return row ?? null;
   }
 }

@@ -1,35 +1,33 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { AuditActor } from '../workspace/actor.js';
-import { isUuid } from '../common/ids.js';
-import { APP_CONFIG } from '../config/config.module.js';
-import type { AppConfig } from '../config/configuration.js';
+import type { AuditActor } from '../../workspace/actor.js';
+import { isUuid } from '../../common/ids.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import type { AppConfig } from '../../config/configuration.js';
 import {
   type GroupMembersChange,
   ProvisioningService,
   type ProvisionedGroup,
-} from '../workspace/provisioning.service.js';
-import { GroupMemberRepository } from '../workspace/repositories/group-member.repository.js';
-import { GroupRepository, type ScimGroupRow } from '../workspace/repositories/group.repository.js';
-import { applyPatch, canonicalNames, type PatchDialect } from './protocol/patch/patch.js';
-import { ScimError } from './protocol/scim-error.js';
-import { assertIfMatch, etagOf } from './protocol/etag.js';
-import { type Json, type ListQuery, listResponse } from './protocol/list-query.js';
-import { project, wants } from './protocol/projection.js';
-import { requireObject, requireSchema } from './protocol/request-body.js';
+} from '../../workspace/provisioning.service.js';
+import { applyPatch, canonicalNames, type PatchDialect } from '../protocol/patch/patch.js';
+import { ScimError } from '../protocol/scim-error.js';
+import { assertIfMatch, etagOf } from '../protocol/etag.js';
+import { type Json, type ListQuery, listResponse } from '../protocol/list-query.js';
+import { type Projection, project, wants } from '../protocol/projection.js';
+import { requireObject, requireSchema } from '../protocol/request-body.js';
 import {
   ENTRA_GROUP_SCHEMA,
   GATEHOUSE_GROUP_SCHEMA,
   GROUP_PATCH_SCHEMA,
   GROUP_SCHEMA,
   scimBaseUrl,
-} from './protocol/schemas.js';
+} from '../protocol/schemas.js';
+import type { ScimGroupRow } from './groups.table.js';
+import type { PatchedResource, ScimResourceType, StoredResource } from './scim-resource-type.js';
+import { ScimReads } from './scim-reads.js';
 
 type GroupRow = ScimGroupRow;
-
-/** The SCIM Groups table description lives with the groups' SQL. */
-export { GROUPS } from '../workspace/repositories/group.repository.js';
 
 const EXTENSIONS = [GATEHOUSE_GROUP_SCHEMA, ENTRA_GROUP_SCHEMA];
 
@@ -70,22 +68,28 @@ function memberIds(value: unknown): string[] {
  * members is one INSERT ... SELECT, and a PATCH never loads the group's members.
  */
 @Injectable()
-export class ScimGroupsService {
+export class ScimGroups implements ScimResourceType {
+  readonly name = 'Group';
+  readonly patchAnswersNoContent = true;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly provisioning: ProvisioningService,
-    private readonly groups: GroupRepository,
-    private readonly groupMembers: GroupMemberRepository,
+    private readonly reads: ScimReads,
   ) {}
 
   private get baseUrl() {
     return scimBaseUrl(this.config.http.publicUrl);
   }
 
+  private location(id: string): string {
+    return `${this.baseUrl}/Groups/${id}`;
+  }
+
   async list(workspaceId: string, query: ListQuery): Promise<Json> {
     const db = this.dataSource.manager;
-    const { rows, total } = await this.groups.scimGroupPage(db, workspaceId, query);
+    const { rows, total } = await this.reads.groupPage(db, workspaceId, query);
     const members = wants(query, 'members')
       ? await this.membersOf(
           db,
@@ -107,11 +111,8 @@ export class ScimGroupsService {
     );
   }
 
-  async get(
-    workspaceId: string,
-    id: string,
-    query: Pick<ListQuery, 'attributes' | 'excludedAttributes'> = {},
-  ) {
+  /** The Group (projected when `query` asks for it), its ETag and its location. */
+  async get(workspaceId: string, id: string, query: Projection = {}): Promise<StoredResource> {
     const row = await this.load(this.dataSource.manager, workspaceId, id);
     const members = wants(query, 'members')
       ? await this.membersOf(this.dataSource.manager, workspaceId, [row.id])
@@ -120,10 +121,16 @@ export class ScimGroupsService {
     return {
       resource: project(resource, query, GROUP_SCHEMA, EXTENSIONS),
       etag: etagOf(row.version),
+      location: this.location(row.id),
     };
   }
 
-  async create(workspaceId: string, body: unknown, actor: AuditActor) {
+  async create(
+    workspaceId: string,
+    body: unknown,
+    actor: AuditActor,
+    query?: Projection,
+  ): Promise<StoredResource> {
     const resource = canonicalNames(requireObject(body), GROUP_PATCH_SCHEMA);
     requireSchema(resource, GROUP_SCHEMA);
     const fields = groupFields(resource);
@@ -133,7 +140,7 @@ export class ScimGroupsService {
     const id = await this.provisioning.provision(workspaceId, actor, (tx) =>
       this.provisioning.createGroup(tx, workspaceId, fields, ids, actor),
     );
-    return this.get(workspaceId, id);
+    return this.get(workspaceId, id, query);
   }
 
   /** PUT: name, externalId, role, and the member list when `members` is given. */
@@ -143,7 +150,8 @@ export class ScimGroupsService {
     body: unknown,
     ifMatch: string | undefined,
     actor: AuditActor,
-  ) {
+    query?: Projection,
+  ): Promise<StoredResource> {
     const resource = canonicalNames(requireObject(body), GROUP_PATCH_SCHEMA);
     requireSchema(resource, GROUP_SCHEMA);
     if (typeof resource.id === 'string' && resource.id.toLowerCase() !== id.toLowerCase()) {
@@ -161,7 +169,7 @@ export class ScimGroupsService {
         actor,
       ),
     );
-    return this.get(workspaceId, id);
+    return this.get(workspaceId, id, query);
   }
 
   /** PATCH: applied in one transaction; member operations become set-based deltas. */
@@ -171,8 +179,9 @@ export class ScimGroupsService {
     body: unknown,
     ifMatch: string | undefined,
     actor: AuditActor,
-  ) {
-    let dialect: PatchDialect | undefined;
+    query?: Projection,
+  ): Promise<PatchedResource> {
+    let dialect: PatchDialect = { capitalizedOps: false, stringBooleans: false };
     await this.write(workspaceId, id, ifMatch, actor, async (tx, row) => {
       const current = this.toResource(row, undefined);
       delete current.meta;
@@ -191,10 +200,15 @@ export class ScimGroupsService {
         actor,
       );
     });
-    return { dialect };
+    return { ...(await this.get(workspaceId, id, query)), dialect };
   }
 
-  async delete(workspaceId: string, id: string, ifMatch: string | undefined, actor: AuditActor) {
+  async remove(
+    workspaceId: string,
+    id: string,
+    ifMatch: string | undefined,
+    actor: AuditActor,
+  ): Promise<void> {
     await this.write(workspaceId, id, ifMatch, actor, (tx, row) =>
       this.provisioning.deleteGroup(tx, workspaceId, row.id, actor),
     );
@@ -224,7 +238,7 @@ export class ScimGroupsService {
     forUpdate = false,
   ): Promise<GroupRow> {
     if (!isUuid(id)) throw notFound();
-    const row = await this.groups.scimGroup(db, workspaceId, id.toLowerCase(), {
+    const row = await this.reads.group(db, workspaceId, id.toLowerCase(), {
       lock: forUpdate,
     });
     if (!row) throw notFound();
@@ -233,7 +247,7 @@ export class ScimGroupsService {
 
   private async membersOf(db: EntityManager, workspaceId: string, groupIds: string[]) {
     const byGroup = new Map<string, Json[]>();
-    for (const row of await this.groupMembers.scimMembersOf(db, workspaceId, groupIds)) {
+    for (const row of await this.reads.membersOf(db, workspaceId, groupIds)) {
       const list = byGroup.get(row.group_id) ?? [];
       list.push({
         value: row.user_id,
@@ -258,7 +272,7 @@ export class ScimGroupsService {
         resourceType: 'Group',
         created: row.created_at.toISOString(),
         lastModified: row.updated_at.toISOString(),
-        location: `${this.baseUrl}/Groups/${row.id}`,
+        location: this.location(row.id),
         version: etagOf(row.version),
       },
     };

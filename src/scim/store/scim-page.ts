@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { RowSource } from '../database/prepared-statements.js';
-import { type FilterSchema, SqlParams, translateFilter } from './protocol/filter/filter-sql.js';
+import type { RowSource } from '../../database/prepared-statements.js';
+import { type FilterSchema, SqlParams, translateFilter } from '../protocol/filter/filter-sql.js';
 import { type PageCursors, pageCursors } from './scim-page-cursors.js';
-import { ScimError } from './protocol/scim-error.js';
-import type { ListQuery } from './protocol/list-query.js';
+import { ScimError } from '../protocol/scim-error.js';
+import type { ListQuery } from '../protocol/list-query.js';
 
 /** Where a resource type's rows live, and how they filter and sort. */
 export interface ScimTable {

@@ -2,40 +2,38 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { isEmail } from 'class-validator';
 import { DataSource, EntityManager } from 'typeorm';
-import type { AuditActor } from '../workspace/actor.js';
-import { isUuid } from '../common/ids.js';
-import { APP_CONFIG } from '../config/config.module.js';
-import type { AppConfig } from '../config/configuration.js';
-import { ProvisioningService, type ProvisionedProfile } from '../workspace/provisioning.service.js';
+import type { AuditActor } from '../../workspace/actor.js';
+import { isUuid } from '../../common/ids.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import type { AppConfig } from '../../config/configuration.js';
 import {
-  MembershipRepository,
-  type ScimUserGroup,
-  type ScimUserRow,
-} from '../workspace/repositories/membership.repository.js';
+  ProvisioningService,
+  type ProvisionedProfile,
+} from '../../workspace/provisioning.service.js';
 import {
   applyPatch,
   canonicalNames,
   type PatchDialect,
   withoutReadOnly,
-} from './protocol/patch/patch.js';
-import { ScimError } from './protocol/scim-error.js';
-import { userNames } from './protocol/user-name.js';
-import { assertIfMatch, etagOf } from './protocol/etag.js';
-import { type Json, type ListQuery, listResponse } from './protocol/list-query.js';
-import { project, wants } from './protocol/projection.js';
-import { asBoolean, requireObject, requireSchema } from './protocol/request-body.js';
+} from '../protocol/patch/patch.js';
+import { ScimError } from '../protocol/scim-error.js';
+import { userNames } from '../protocol/user-name.js';
+import { assertIfMatch, etagOf } from '../protocol/etag.js';
+import { type Json, type ListQuery, listResponse } from '../protocol/list-query.js';
+import { type Projection, project, wants } from '../protocol/projection.js';
+import { asBoolean, requireObject, requireSchema } from '../protocol/request-body.js';
 import {
   ENTERPRISE_USER_SCHEMA,
   GATEHOUSE_USER_SCHEMA,
   USER_PATCH_SCHEMA,
   USER_SCHEMA,
   scimBaseUrl,
-} from './protocol/schemas.js';
+} from '../protocol/schemas.js';
+import type { PatchedResource, ScimResourceType, StoredResource } from './scim-resource-type.js';
+import { ScimReads } from './scim-reads.js';
+import type { ScimUserGroup, ScimUserRow } from './users.table.js';
 
 type UserRow = ScimUserRow;
-
-/** The SCIM Users table description lives with the memberships' SQL. */
-export { USERS } from '../workspace/repositories/membership.repository.js';
 
 const EXTENSIONS = [ENTERPRISE_USER_SCHEMA, GATEHOUSE_USER_SCHEMA];
 /** Attributes with columns of their own, or computed: never stored in scim_data. */
@@ -49,8 +47,6 @@ const NOT_STORED = [
   'password',
   'groups',
 ];
-
-type Projection = Pick<ListQuery, 'attributes' | 'excludedAttributes'>;
 
 const notFound = () => ScimError.status(404, 'No such User in this workspace.');
 
@@ -159,12 +155,15 @@ export function grantsAdmin(resource: Json): boolean {
  * writes run in one transaction through the Workspace module's ProvisioningService.
  */
 @Injectable()
-export class ScimUsersService {
+export class ScimUsers implements ScimResourceType {
+  readonly name = 'User';
+  readonly patchAnswersNoContent = false;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly provisioning: ProvisioningService,
-    private readonly memberships: MembershipRepository,
+    private readonly reads: ScimReads,
   ) {}
 
   private get baseUrl() {
@@ -173,7 +172,7 @@ export class ScimUsersService {
 
   async list(workspaceId: string, query: ListQuery): Promise<Json> {
     const db = this.dataSource.manager;
-    const { rows, total } = await this.memberships.scimUserPage(db, workspaceId, query, {
+    const { rows, total } = await this.reads.userPage(db, workspaceId, query, {
       groups: wants(query, 'groups'),
     });
     return listResponse(
@@ -194,7 +193,7 @@ export class ScimUsersService {
   }
 
   /** The User (projected when `query` asks for it), its ETag and its location. */
-  async get(workspaceId: string, id: string, query?: Projection) {
+  async get(workspaceId: string, id: string, query?: Projection): Promise<StoredResource> {
     const row = await this.load(this.dataSource.manager, workspaceId, id, {
       groups: wants(query ?? {}, 'groups'),
     });
@@ -209,7 +208,12 @@ export class ScimUsersService {
     };
   }
 
-  async create(workspaceId: string, body: unknown, actor: AuditActor, query?: Projection) {
+  async create(
+    workspaceId: string,
+    body: unknown,
+    actor: AuditActor,
+    query?: Projection,
+  ): Promise<StoredResource> {
     const resource = canonicalNames(requireObject(body), USER_PATCH_SCHEMA);
     requireSchema(resource, USER_SCHEMA);
     const profile = profileFromResource(resource);
@@ -233,7 +237,7 @@ export class ScimUsersService {
     ifMatch: string | undefined,
     actor: AuditActor,
     query?: Projection,
-  ) {
+  ): Promise<StoredResource> {
     const resource = canonicalNames(requireObject(body), USER_PATCH_SCHEMA);
     requireSchema(resource, USER_SCHEMA);
     if (typeof resource.id === 'string' && resource.id.toLowerCase() !== id.toLowerCase()) {
@@ -256,8 +260,8 @@ export class ScimUsersService {
     ifMatch: string | undefined,
     actor: AuditActor,
     query?: Projection,
-  ) {
-    let dialect: PatchDialect | undefined;
+  ): Promise<PatchedResource> {
+    let dialect: PatchDialect = { capitalizedOps: false, stringBooleans: false };
     await this.write(workspaceId, id, ifMatch, actor, (row) => {
       const current = this.toResource(row, [], false);
       delete current.meta;
@@ -269,7 +273,12 @@ export class ScimUsersService {
     return { ...(await this.get(workspaceId, id, query)), dialect };
   }
 
-  async delete(workspaceId: string, id: string, ifMatch: string | undefined, actor: AuditActor) {
+  async remove(
+    workspaceId: string,
+    id: string,
+    ifMatch: string | undefined,
+    actor: AuditActor,
+  ): Promise<void> {
     await this.provisioning.provision(workspaceId, actor, async (tx) => {
       const row = await this.load(tx, workspaceId, id);
       assertIfMatch(ifMatch, userEtag(row));
@@ -298,7 +307,7 @@ export class ScimUsersService {
     options: { groups: boolean } = { groups: false },
   ) {
     if (!isUuid(id)) throw notFound();
-    const row = await this.memberships.scimUser(db, workspaceId, id.toLowerCase(), options);
+    const row = await this.reads.user(db, workspaceId, id.toLowerCase(), options);
     if (!row) throw notFound();
     return row;
   }

@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { DataSource } from 'typeorm';
 import { claimDue } from '../../src/outbox/outbox-claim.js';
 import { Workspace } from '../../src/workspace/entities/workspace.entity.js';
@@ -488,6 +490,77 @@ describe('webhooks', () => {
         .set('Authorization', t.internal);
       expect(after.body).toMatchObject({ enabled: true, url: hooks.url });
     });
+  });
+
+  describe('the CLI (node dist/src/cli.js)', () => {
+    const itWithServer = usingEmbeddedDatabase() ? it.skip : it;
+
+    async function cli(
+      ...args: string[]
+    ): Promise<{ code: number; stdout: string; stderr: string }> {
+      try {
+        const { stdout, stderr } = await promisify(execFile)(
+          process.execPath,
+          ['dist/src/cli.js', ...args],
+          {
+            env: {
+              PATH: process.env.PATH ?? '',
+              NODE_ENV: 'test',
+              DATABASE_URL: t.config.database.url!,
+              SECRET_KEY: t.config.secretKey,
+              ...WEBHOOK_ENV,
+            },
+          },
+        );
+        return { code: 0, stdout, stderr };
+      } catch (error) {
+        const failed = error as { code: number; stdout: string; stderr: string };
+        return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+      }
+    }
+
+    itWithServer(
+      'adds an endpoint whose secret, printed once, signs what the service sends; refuses a private URL',
+      async () => {
+        const ws = await workspaceWithSignedInAdmin(t);
+        const hooks = await receiver();
+        const created = await cli(
+          'webhooks:create',
+          ws.slug,
+          '--url',
+          hooks.url,
+          '--events',
+          'member.created,group.created',
+          '--json',
+        );
+        expect(created.code).toBe(0);
+        const endpoint = JSON.parse(created.stdout) as CreatedEndpoint;
+        expect(endpoint.events).toEqual(['member.created', 'group.created']);
+
+        await addMember(t, ws.slug, `ivy@${ws.slug}.example.com`);
+        const [webhook] = await hooks.waitFor(1);
+        expect(signatureIsValid(endpoint.secret, webhook!)).toBe(true);
+        const shown = await cli('webhooks:show', ws.slug, endpoint.id, '--json');
+        expect(shown.code).toBe(0);
+        expect(shown.stdout).not.toContain(endpoint.secret);
+
+        const refused = await cli(
+          'webhooks:create',
+          ws.slug,
+          '--url',
+          'https://10.0.0.1/in',
+          '--events',
+          '*',
+        );
+        expect(refused.code).toBe(2);
+        expect(refused.stderr).toContain('WEBHOOK_URL_NOT_ALLOWED');
+        const listed = await t.http
+          .get(`/api/workspaces/${ws.id}/webhooks`)
+          .set('Authorization', t.internal);
+        expect(listed.body.total).toBe(1);
+      },
+      120_000,
+    );
   });
 
   describe('claiming', () => {

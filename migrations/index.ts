@@ -10,6 +10,7 @@ import { MembershipEmail1764560000000 } from './1764560000000-membership-email.j
 import { MembershipUserName1764540000000 } from './1764540000000-membership-user-name.js';
 import { Versions1764570000000 } from './1764570000000-versions.js';
 import { MemberCounts1764580000000 } from './1764580000000-member-counts.js';
+import { OidcSignIn1764600000000 } from './1764600000000-oidc-sign-in.js';
 import { Webhooks1764610000000 } from './1764610000000-webhooks.js';
 
 /** Every migration in order. Append new ones; never edit one that has landed. */
@@ -26,5 +27,6 @@ export const migrations = [
   MembershipEmail1764560000000,
   Versions1764570000000,
   MemberCounts1764580000000,
+  OidcSignIn1764600000000,
   Webhooks1764610000000,
 ];

@@ -32,6 +32,13 @@ export const AuthErrorStatus = {
   OIDC_IDP_ERROR: 400,
   OIDC_CALLBACK_FAILED: 400,
   OIDC_NO_EMAIL: 400,
+  // Generic OpenID Connect: each workspace brings its own provider (issuer, client id, secret).
+  OIDC_NOT_CONFIGURED: 404,
+  OIDC_UNAVAILABLE: 503,
+  OIDC_EMAIL_UNVERIFIED: 403,
+  OIDC_CONFIGURATION_NOT_FOUND: 404,
+  OIDC_INVALID_ISSUER: 400,
+  OIDC_DISCOVERY_FAILED: 422,
 } as const satisfies Record<string, number>;
 export type AuthErrorCode = keyof typeof AuthErrorStatus;
 

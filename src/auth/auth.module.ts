@@ -3,6 +3,10 @@ import { APP_GUARD } from '@nestjs/core';
 import { WorkspaceModule } from '../workspace/workspace.module.js';
 import { AccessGuard } from './access.guard.js';
 import { AuthController } from './auth.controller.js';
+import { GenericOidcController } from './generic-oidc/generic-oidc.controller.js';
+import { GenericOidcSignIn } from './generic-oidc/generic-oidc.method.js';
+import { OidcConfigurationController } from './generic-oidc/oidc-configuration.controller.js';
+import { OidcConfigurationService } from './generic-oidc/oidc-configuration.service.js';
 import { ExternalIdentityRepository } from './external-identity.repository.js';
 import { ExternalSignInService } from './external-sign-in.service.js';
 import { InviteAcceptanceController } from './invite-acceptance.controller.js';
@@ -16,7 +20,13 @@ import { SessionModule } from './session/session.module.js';
 
 @Module({
   imports: [WorkspaceModule, SessionModule],
-  controllers: [AuthController, Office365Controller, InviteAcceptanceController],
+  controllers: [
+    AuthController,
+    Office365Controller,
+    GenericOidcController,
+    OidcConfigurationController,
+    InviteAcceptanceController,
+  ],
   providers: [
     PasswordSignInService,
     ExternalSignInService,
@@ -24,6 +34,8 @@ import { SessionModule } from './session/session.module.js';
     LoginThrottleService,
     OidcSignInFlow,
     Office365SignIn,
+    OidcConfigurationService,
+    GenericOidcSignIn,
     oidcFetchProvider,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],

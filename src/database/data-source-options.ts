@@ -1,5 +1,6 @@
 import type { DataSourceOptions } from 'typeorm';
 import { migrations } from '../../migrations/index.js';
+import { OidcConfiguration } from '../auth/generic-oidc/oidc-configuration.entity.js';
 import { SamlProvider } from '../auth/saml/saml-provider.entity.js';
 import { Session } from '../workspace/sessions/session.entity.js';
 import { ScimConnection } from '../scim/connection/scim-connection.entity.js';
@@ -22,6 +23,7 @@ export const entities = [
   AuditEvent,
   Session,
   SamlProvider,
+  OidcConfiguration,
   ScimConnection,
 ];
 

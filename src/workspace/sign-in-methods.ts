@@ -60,6 +60,18 @@ export const SIGN_IN_METHOD_TABLE = {
     },
     allowedWithScim: true,
   },
+  oidc: {
+    label: 'OpenID Connect',
+    // Off until the workspace has set up its own provider.
+    enabledByDefault: false,
+    setup: {
+      missing: 'OIDC_WITHOUT_CONFIGURATION',
+      unusable: 'OpenID Connect is on but no OpenID provider is set up',
+      warning:
+        'OpenID Connect sign-in is enabled but this workspace has no OpenID provider set up (PUT /api/workspaces/:ws/oidc-provider), so nobody can sign in with it yet.',
+    },
+    allowedWithScim: false,
+  },
 } as const satisfies Record<string, SignInMethodDefinition>;
 
 type Table = typeof SIGN_IN_METHOD_TABLE;

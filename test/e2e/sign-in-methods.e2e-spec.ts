@@ -22,8 +22,8 @@ import {
 
 const DISABLED_MESSAGE =
   'Sorry, your organization has disabled that sign in method. Please check with your administrator';
-const SAML_ONLY = { password: false, office365: false, saml: true };
-const OFFICE365_ONLY = { password: false, office365: true, saml: false };
+const SAML_ONLY = { password: false, office365: false, saml: true, oidc: false };
+const OFFICE365_ONLY = { password: false, office365: true, saml: false, oidc: false };
 const SAML_UNUSABLE = { method: 'saml', reason: 'SAML_WITHOUT_PROVIDER' };
 const OFFICE365_UNUSABLE = { method: 'office365', reason: 'OFFICE365_WITHOUT_CONFIGURATION' };
 
@@ -197,7 +197,12 @@ describe('sign-in methods on a server without Office365', () => {
         [SAML_UNUSABLE],
       );
       const view = await workspaceView(t, ws.slug);
-      expect(view.settings.signInMethods).toEqual({ password: true, office365: true, saml: true });
+      expect(view.settings.signInMethods).toEqual({
+        password: true,
+        office365: true,
+        saml: true,
+        oidc: false,
+      });
       expect(view.settings.sessionLifetimeSeconds).toBe(2592000);
     });
 

@@ -274,6 +274,22 @@ export class OidcSignInFlow {
     }
   }
 
+  /**
+   * Reads the issuer's discovery document now (nothing kept): refuses an issuer whose document
+   * cannot be read or names another issuer. For an admin setting up a provider.
+   */
+  async checkIssuer(client: Pick<OidcClient, 'issuer' | 'clientId' | 'clientSecret'>) {
+    try {
+      await this.discoverNow(client);
+    } catch (error) {
+      this.logger.warn(`OpenID discovery of ${client.issuer} failed: ${describeError(error)}`);
+      throw new AuthException(
+        'OIDC_DISCOVERY_FAILED',
+        `No OpenID provider answered for this issuer at ${client.issuer.replace(/\/$/, '')}/.well-known/openid-configuration. Check the issuer URL: it must be exactly the "issuer" of that document.`,
+      );
+    }
+  }
+
   private discoverNow({
     issuer,
     clientId,

@@ -475,6 +475,7 @@ describe('SCIM connection', () => {
         password: true,
         office365: true,
         saml: true,
+        oidc: false,
       });
     });
   });

@@ -132,7 +132,7 @@ describe('workspaces', () => {
         })
         .expect(200);
       expect(res.body.settings).toEqual({
-        signInMethods: { password: true, office365: false, saml: true },
+        signInMethods: { password: true, office365: false, saml: true, oidc: false },
         sessionLifetimeSeconds: 3600,
         sessionIdleTimeoutSeconds: 900,
         scimOnlyProvisioning: true,
@@ -159,6 +159,7 @@ describe('workspaces', () => {
         password: true,
         office365: true,
         saml: true,
+        oidc: false,
       });
     });
 

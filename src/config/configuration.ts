@@ -70,6 +70,7 @@ export const environmentSchema = z.object({
   WEBHOOK_MAX_ATTEMPTS: positiveInt.max(100).default(10),
   WEBHOOK_ALLOW_LOOPBACK: booleanFromEnv.default(false),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFromEnv.default(false),
+  WEBHOOK_DELIVERY_LOG_DAYS: positiveInt.max(365).default(30),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -137,6 +138,8 @@ export interface AppConfig {
     allowLoopback: boolean;
     /** Private network targets (RFC 1918, CGNAT, IPv6 ULA), https only. */
     allowPrivateNetworks: boolean;
+    /** Delivered and failed deliveries are kept this long in the delivery log. */
+    deliveryLogDays: number;
   };
 }
 
@@ -254,6 +257,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
       allowLoopback: e.WEBHOOK_ALLOW_LOOPBACK,
       allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      deliveryLogDays: e.WEBHOOK_DELIVERY_LOG_DAYS,
     },
   };
 }

@@ -20,6 +20,7 @@ import { postWebhook } from './webhook-sender.js';
 import { SIGNATURE_HEADER, signatureHeader, TIMESTAMP_HEADER } from './webhook-signature.js';
 
 const BATCH_SIZE = 20;
+const PRUNE_EVERY_MS = 3600_000;
 
 /**
  * A claimed delivery is left to its claimer this long: the batch is sent in parallel, each POST
@@ -39,6 +40,7 @@ export function claimLeaseMs(timeoutMs: number): number {
 export class WebhookDeliveryService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Webhooks');
   private readonly loop: DeliveryLoop;
+  private nextPruneAt = 0;
 
   constructor(
     private readonly repository: WebhookRepository,
@@ -69,7 +71,21 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, OnModuleD
     return this.loop.deliverDue();
   }
 
+  /**
+   * Forgets delivered and failed deliveries older than WEBHOOK_DELIVERY_LOG_DAYS; resolves with
+   * how many. Every instance does it about once an hour.
+   */
+  pruneDeliveryLog(): Promise<number> {
+    return this.repository.pruneLog(this.config.webhooks.deliveryLogDays);
+  }
+
   private async pass(): Promise<number> {
+    if (Date.now() >= this.nextPruneAt) {
+      this.nextPruneAt = Date.now() + PRUNE_EVERY_MS;
+      await this.pruneDeliveryLog().catch((error: unknown) =>
+        this.logger.error(`Could not prune the webhook delivery log: ${describe(error)}`),
+      );
+    }
     const claimed = await this.repository.claimDue(
       BATCH_SIZE,
       claimLeaseMs(this.config.webhooks.timeoutMs),

@@ -223,6 +223,16 @@ export class WebhookRepository {
     });
   }
 
+  /** Forgets delivered and failed deliveries older than `days`; pending ones stay. */
+  async pruneLog(days: number): Promise<number> {
+    const [, count] = await this.dataSource.query<[unknown[], number]>(
+      `DELETE FROM webhook_deliveries
+        WHERE status <> 'pending' AND created_at < now() - make_interval(days => $1)`,
+      [days],
+    );
+    return count;
+  }
+
   /** Records an attempt: delivered, failed for good, or to be retried after `retryInMs`. */
   async recordAttempt(
     delivery: ClaimedDelivery,

@@ -3,6 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { DataSource } from 'typeorm';
 import { claimDue } from '../../src/outbox/outbox-claim.js';
+import { WebhookDeliveryService } from '../../src/webhooks/webhook-delivery.service.js';
+import { type ClaimedDelivery, WebhookRepository } from '../../src/webhooks/webhook.repository.js';
 import { Workspace } from '../../src/workspace/entities/workspace.entity.js';
 import { MemberService } from '../../src/workspace/member.service.js';
 import {
@@ -565,6 +567,63 @@ describe('webhooks', () => {
 
   describe('claiming', () => {
     const itWithServer = usingEmbeddedDatabase() ? it.skip : it;
+
+    it('records an attempt only for the claim that made it, not for one whose lease ran out', async () => {
+      const ws = await workspaceWithSignedInAdmin(t);
+      const hooks = await receiver();
+      const endpoint = await createEndpoint(ws, { url: hooks.url, events: ['*'], enabled: false });
+      const [row] = await t.dataSource.query<{ id: string }[]>(
+        `INSERT INTO webhook_deliveries (workspace_id, endpoint_id, event_id, event_type, payload)
+         VALUES ($1, $2, gen_random_uuid(), 'member.created', '{}') RETURNING id`,
+        [ws.id, endpoint.id],
+      );
+      const claim = () =>
+        claimDue<ClaimedDelivery>(t.dataSource, {
+          table: 'webhook_deliveries',
+          limit: 1,
+          leaseMs: 0,
+          returning: `m.id, m.attempts`,
+          where: `t.id = '${row!.id}'`,
+        });
+      const [stale] = await claim();
+      const [current] = await claim();
+      expect([stale!.attempts, current!.attempts]).toEqual([1, 2]);
+      const repository = t.app.get(WebhookRepository);
+      const outcome = { statusCode: 500, error: null, durationMs: 5, excerpt: null };
+      await repository.recordAttempt(
+        current!,
+        { ...outcome, statusCode: 200 },
+        { status: 'delivered' },
+      );
+      // The first claimer answers late: its failure does not overwrite the delivery.
+      await repository.recordAttempt(stale!, outcome, { status: 'failed' });
+      const log = await deliveries(ws, endpoint.id);
+      expect(log.body.items[0]).toMatchObject({
+        status: 'delivered',
+        attempts: 2,
+        lastStatusCode: 200,
+      });
+    });
+
+    it('forgets delivered and failed deliveries older than WEBHOOK_DELIVERY_LOG_DAYS, never pending ones', async () => {
+      const ws = await workspaceWithSignedInAdmin(t);
+      const hooks = await receiver();
+      const endpoint = await createEndpoint(ws, { url: hooks.url, events: ['*'], enabled: false });
+      await t.dataSource.query(
+        `INSERT INTO webhook_deliveries (workspace_id, endpoint_id, event_id, event_type, payload,
+                                         status, created_at)
+         SELECT $1, $2, gen_random_uuid(), 'member.created', '{}', status, now() - age
+           FROM (VALUES ('delivered', interval '31 days'), ('failed', interval '31 days'),
+                        ('pending', interval '31 days'), ('delivered', interval '29 days')) v (status, age)`,
+        [ws.id, endpoint.id],
+      );
+      await t.app.get(WebhookDeliveryService).pruneDeliveryLog();
+      const log = await deliveries(ws, endpoint.id);
+      expect(log.body.items.map((d: { status: string }) => d.status).sort()).toEqual([
+        'delivered',
+        'pending',
+      ]);
+    });
 
     itWithServer('never gives one delivery to two claimers at once', async () => {
       const ws = await workspaceWithSignedInAdmin(t);

@@ -32,6 +32,15 @@ describe('the list of audit actions', () => {
     ).toBe('member.updated');
   });
 
+  it('sends member.updated for a SCIM change of email or userName', () => {
+    const before = { email: 'ada@example.com', userName: 'ada', fullName: 'Ada', active: true };
+    for (const change of [{ email: 'ada@example.org' }, { userName: 'ada.l' }]) {
+      expect(webhookEventOf('member.updated', { before, after: { ...before, ...change } })).toBe(
+        'member.updated',
+      );
+    }
+  });
+
   it('sends nothing for member.updated when only the status changed (its own event does)', () => {
     const before = { role: 'member', status: 'active', fullName: 'Ada' };
     expect(

@@ -12,7 +12,7 @@
 export const WEBHOOK_EVENT_TYPES = {
   'member.created':
     'A person became a member of the workspace (added, invited, signed in just in time, provisioned by SCIM).',
-  'member.updated': "A member's name or email changed.",
+  'member.updated': "A member's name, email or SCIM userName changed.",
   'member.role_changed': "A member's role changed (admin or member).",
   'member.deactivated': 'A member was deactivated: out of every group, signed out.',
   'member.reactivated': 'A deactivated member was reactivated.',
@@ -97,11 +97,11 @@ export const AUDIT_ACTIONS = {
     description: "A member's role, status or name was changed through the admin API or SCIM.",
     webhook: {
       events: ['member.role_changed', 'member.updated'],
-      rule: '`member.role_changed` when the role changed, else `member.updated` when the name changed; a status change alone sends nothing here (`member.deactivated` or `member.reactivated` is sent for it)',
+      rule: '`member.role_changed` when the role changed, else `member.updated` when the name, email or SCIM userName changed; a status change alone sends nothing here (`member.deactivated` or `member.reactivated` is sent for it)',
       pick: (entry) =>
         changed(entry, 'role')
           ? 'member.role_changed'
-          : changed(entry, 'fullName') || changed(entry, 'email')
+          : ['fullName', 'email', 'userName'].some((key) => changed(entry, key))
             ? 'member.updated'
             : null,
     },

@@ -41,9 +41,14 @@ const nothingSetUp = readiness();
 const allSetUp = readiness(...SIGN_IN_METHODS);
 
 describe('the table of sign-in methods', () => {
-  it('names password, office365 and saml, on by default', () => {
-    expect(SIGN_IN_METHODS).toEqual(expect.arrayContaining(['password', 'office365', 'saml']));
-    expect(defaultSignInMethods()).toMatchObject({ password: true, office365: true, saml: true });
+  it('names password, office365 and saml, on by default, and oidc, off until set up', () => {
+    expect(SIGN_IN_METHODS).toEqual(['password', 'office365', 'saml', 'oidc']);
+    expect(defaultSignInMethods()).toEqual({
+      password: true,
+      office365: true,
+      saml: true,
+      oidc: false,
+    });
   });
 
   it('gives every setup rule its own reason code', () => {

@@ -157,6 +157,8 @@ describe('generic OpenID Connect sign-in (a workspace`s own provider)', () => {
       ['http://idp.example.com', 'OIDC_INVALID_ISSUER'],
       ['https://user:pw@idp.example.com', 'OIDC_INVALID_ISSUER'],
       ['https://idp.example.com/?tenant=1', 'OIDC_INVALID_ISSUER'],
+      ['https://169.254.169.254', 'OIDC_INVALID_ISSUER'],
+      ['https://10.20.30.40/realms/acme', 'OIDC_INVALID_ISSUER'],
     ])('refuses the issuer %s (%s) and saves nothing', async (issuer, code) => {
       const ws = await createWorkspace(t);
       const res = await configure(ws.slug, { issuer });

@@ -32,6 +32,7 @@ export class GenericOidcSignIn implements OidcSignInMethod {
   readonly flowKeyPurpose = 'gatehouse generic oidc flow cookie v1';
   readonly label = 'OpenID Connect';
   readonly idpName = 'your identity provider';
+  readonly providerFromWorkspace = true;
   readonly notConfigured = {
     code: 'OIDC_NOT_CONFIGURED',
     message: 'This workspace has no OpenID provider set up. Please check with your administrator.',

@@ -42,6 +42,7 @@ export class Office365SignIn implements OidcSignInMethod, OnModuleInit {
   readonly flowKeyPurpose = 'gatehouse office365 oidc flow cookie v1';
   readonly label = 'Office365';
   readonly idpName = 'Microsoft';
+  readonly providerFromWorkspace = false;
   readonly notConfigured = {
     code: 'OFFICE365_NOT_CONFIGURED',
     message: 'Sign-in with Office365 is not set up on this server.',

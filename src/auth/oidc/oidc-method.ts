@@ -48,6 +48,11 @@ export interface OidcSignInMethod {
   readonly label: string;
   /** "Microsoft": who answered, in sentences for the person signing in. */
   readonly idpName: string;
+  /**
+   * Whether its provider is chosen by workspace admins rather than the operator: every request
+   * to it then goes through the outbound guard (no private, link-local or reserved addresses).
+   */
+  readonly providerFromWorkspace: boolean;
   /** 404 when the method cannot be used here at all, 503 when its provider is unreachable. */
   readonly notConfigured: { code: AuthErrorCode; message: string };
   readonly unavailable: { code: AuthErrorCode; message: string };

@@ -33,6 +33,7 @@ import { SessionCookie } from '../session/session-cookie.js';
 import { assertSignInMethodEnabledOrThrow } from '../sign-in-policy.js';
 import { OIDC_FETCH, type OidcFetch } from './oidc-fetch.js';
 import type { OidcClient, OidcRequestContext, OidcSignInMethod } from './oidc-method.js';
+import { guardedFetch, OutboundRefusedError } from './outbound-guard.js';
 
 /** How long a person has between leaving for the provider and coming back. */
 export const OIDC_FLOW_TTL_SECONDS = 10 * 60;
@@ -72,6 +73,13 @@ export function describeError(error: unknown): string {
   return `${error.message}${cause}`.slice(0, 500);
 }
 
+function isOutboundRefusal(error: unknown): boolean {
+  return (
+    error instanceof OutboundRefusedError ||
+    (error instanceof Error && error.cause instanceof OutboundRefusedError)
+  );
+}
+
 /** The `error` of an authorization response, restricted to its RFC 6749 alphabet. */
 function sanitizeIdpError(value: string): string {
   return value.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '').slice(0, 64) || 'unknown_error';
@@ -92,6 +100,8 @@ export class OidcSignInFlow {
     { version: string; configuration: Promise<Configuration> }
   >();
   private readonly boxes = new Map<string, SecretBox>();
+  /** For providers workspace admins choose: loopback only outside production. */
+  private readonly guardedFetchImpl: OidcFetch;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -102,7 +112,12 @@ export class OidcSignInFlow {
     private readonly audit: AuditService,
     private readonly throttle: LoginThrottleService,
     private readonly sessionCookie: SessionCookie,
-  ) {}
+  ) {
+    this.guardedFetchImpl = guardedFetch(fetchImpl, {
+      allowLoopback: config.nodeEnv !== 'production',
+      allowPrivateNetworks: false,
+    });
+  }
 
   redirectUri(method: OidcSignInMethod): string {
     return `${this.config.http.publicUrl}${method.routePrefix}/callback`;
@@ -267,7 +282,7 @@ export class OidcSignInFlow {
 
   private async runDiscovery(method: OidcSignInMethod, client: OidcClient): Promise<Configuration> {
     try {
-      return await this.discoverNow(client);
+      return await this.discoverNow(client, method.providerFromWorkspace);
     } catch (error) {
       this.logger.warn(`OpenID discovery of ${client.issuer} failed: ${describeError(error)}`);
       throw new AuthException(method.unavailable.code, method.unavailable.message);
@@ -275,14 +290,21 @@ export class OidcSignInFlow {
   }
 
   /**
-   * Reads the issuer's discovery document now (nothing kept): refuses an issuer whose document
-   * cannot be read or names another issuer. For an admin setting up a provider.
+   * Reads the issuer's discovery document now (nothing kept), through the outbound guard:
+   * refuses an issuer at an address the server must not call, or whose document cannot be read
+   * or names another issuer. For a workspace admin setting up a provider.
    */
   async checkIssuer(client: Pick<OidcClient, 'issuer' | 'clientId' | 'clientSecret'>) {
     try {
-      await this.discoverNow(client);
+      await this.discoverNow(client, true);
     } catch (error) {
       this.logger.warn(`OpenID discovery of ${client.issuer} failed: ${describeError(error)}`);
+      if (isOutboundRefusal(error)) {
+        throw new AuthException(
+          'OIDC_INVALID_ISSUER',
+          "The server may not call this issuer: it is not a public https address (loopback, private, link-local and reserved addresses are refused). Use the provider's public address.",
+        );
+      }
       throw new AuthException(
         'OIDC_DISCOVERY_FAILED',
         `No OpenID provider answered for this issuer at ${client.issuer.replace(/\/$/, '')}/.well-known/openid-configuration. Check the issuer URL: it must be exactly the "issuer" of that document.`,
@@ -290,14 +312,14 @@ export class OidcSignInFlow {
     }
   }
 
-  private discoverNow({
-    issuer,
-    clientId,
-    clientSecret,
-  }: Pick<OidcClient, 'issuer' | 'clientId' | 'clientSecret'>): Promise<Configuration> {
+  /** Discovery; the Configuration keeps the fetch for the token endpoint and signing keys too. */
+  private discoverNow(
+    { issuer, clientId, clientSecret }: Pick<OidcClient, 'issuer' | 'clientId' | 'clientSecret'>,
+    guarded: boolean,
+  ): Promise<Configuration> {
     const server = new URL(issuer);
     return discovery(server, clientId, clientSecret, undefined, {
-      [customFetch]: this.fetchImpl,
+      [customFetch]: guarded ? this.guardedFetchImpl : this.fetchImpl,
       timeout: DISCOVERY_TIMEOUT_SECONDS,
       // Plain HTTP only for a local provider outside production (refused before this).
       execute: server.protocol === 'http:' ? [allowInsecureRequests] : [],

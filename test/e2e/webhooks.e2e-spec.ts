@@ -18,6 +18,7 @@ import {
   startServerProcess,
   type RunningServer,
 } from '../support/server-process.js';
+import { GROUP_SCHEMA, oktaUser, scimWorkspace } from '../support/scim-fixtures.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { cloneTestDatabase, usingEmbeddedDatabase } from '../support/test-database.js';
 import { signatureIsValid, WebhookReceiver } from '../support/webhook-receiver.js';
@@ -176,11 +177,13 @@ describe('webhooks', () => {
         .expect(200);
 
       const received = await hooks.waitFor(2);
-      expect(received.map((w) => w.json.type)).toEqual([
-        'member.role_changed',
+      // Deliveries due together are sent in parallel: in any order.
+      expect(received.map((w) => w.json.type).sort()).toEqual([
         'member.deactivated',
+        'member.role_changed',
       ]);
-      expect(received[0]!.json.data).toMatchObject({
+      const roleChanged = received.find((w) => w.json.type === 'member.role_changed');
+      expect(roleChanged!.json.data).toMatchObject({
         before: { role: 'member' },
         after: { role: 'admin' },
       });
@@ -293,6 +296,42 @@ describe('webhooks', () => {
       await sleep(500);
       expect(disabled.received).toHaveLength(0);
       expect((await deliveries(ws, off.id)).body.total).toBe(0);
+    });
+
+    it('sends what SCIM provisions and the SCIM connection events', async () => {
+      const ws = await scimWorkspace(t);
+      const hooks = await receiver();
+      await createEndpoint(ws, { url: hooks.url, events: ['*'] });
+
+      const user = await t.http
+        .post('/scim/v2/Users')
+        .set('Authorization', ws.auth)
+        .send(oktaUser(`scim-ada@${ws.slug}.example.com`))
+        .expect(201);
+      await t.http
+        .post('/scim/v2/Groups')
+        .set('Authorization', ws.auth)
+        .send({
+          schemas: [GROUP_SCHEMA],
+          displayName: 'Pushed',
+          members: [{ value: user.body.id }],
+        })
+        .expect(201);
+      await t.http
+        .post(`/api/workspaces/${ws.id}/scim/token`)
+        .set('Authorization', t.internal)
+        .expect(201);
+
+      const received = await hooks.waitFor(4);
+      // Deliveries due together are sent in parallel: in any order.
+      expect(received.map((w) => w.json.type).sort()).toEqual([
+        'group.created',
+        'group.members_changed',
+        'member.created',
+        'scim.connection_rotated',
+      ]);
+      const created = received.find((w) => w.json.type === 'member.created');
+      expect(created!.json.actor).toMatchObject({ channel: 'scim' });
     });
 
     it('signs with the new secret after a rotation, never the old one', async () => {

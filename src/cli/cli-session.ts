@@ -6,6 +6,7 @@ import type { AuditActor } from '../workspace/actor.js';
 import { type AppConfig, loadConfig } from '../config/configuration.js';
 import { dataSourceOptions } from '../database/data-source-options.js';
 import { checkDatabaseConnection } from '../database/database-connection-check.js';
+import type { CliIo, OutputStream } from './cli-io.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import type { CliServices } from './cli-services.js';
 
@@ -21,11 +22,13 @@ export function cliActor(): AuditActor {
 }
 
 /** Nest's own messages go to stderr (stdout carries the command's result only), errors only. */
-const stderrLogger: LoggerService = {
-  log: () => undefined,
-  warn: (message: unknown) => process.stderr.write(`warning: ${String(message)}\n`),
-  error: (message: unknown) => process.stderr.write(`error: ${String(message)}\n`),
-};
+function stderrLogger(stderr: OutputStream): LoggerService {
+  return {
+    log: () => undefined,
+    warn: (message: unknown) => stderr.write(`warning: ${String(message)}\n`),
+    error: (message: unknown) => stderr.write(`error: ${String(message)}\n`),
+  };
+}
 
 /**
  * What one command run needs, opened on first use and closed once: the configuration, the
@@ -39,8 +42,11 @@ export class CliSession {
   private app: INestApplicationContext | undefined;
   private servicesValue: Promise<CliServices> | undefined;
 
+  /** `io`: the streams and environment of this run. */
+  constructor(readonly io: CliIo) {}
+
   get config(): AppConfig {
-    this.loadedConfig ??= loadConfig();
+    this.loadedConfig ??= loadConfig(this.io.env);
     return this.loadedConfig;
   }
 
@@ -93,7 +99,7 @@ export class CliSession {
       import('./cli-services.js'),
     ]);
     this.app = await NestFactory.createApplicationContext(CliModule.forRoot(this.config, url), {
-      logger: stderrLogger,
+      logger: stderrLogger(this.io.stderr),
       abortOnError: false,
     });
     return new CliServices(this.app, cliActor());

@@ -53,8 +53,12 @@ export async function validated<T extends object>(
 }
 
 /** A file's text, or standard input for `-`. */
-export async function readInputFile(path: string, what: string): Promise<string> {
-  if (path === '-') return readStdin();
+export async function readInputFile(
+  path: string,
+  what: string,
+  stdin: AsyncIterable<Buffer | string>,
+): Promise<string> {
+  if (path === '-') return readStdin(stdin);
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
@@ -63,8 +67,8 @@ export async function readInputFile(path: string, what: string): Promise<string>
   }
 }
 
-export async function readStdin(): Promise<string> {
+export async function readStdin(stdin: AsyncIterable<Buffer | string>): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
   return Buffer.concat(chunks).toString('utf8');
 }

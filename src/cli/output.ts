@@ -1,3 +1,4 @@
+import type { CliIo, OutputStream } from './cli-io.js';
 import type { CliFailure } from './exit-codes.js';
 
 /** What a command produced: the document `--json` prints, and the lines a person reads. */
@@ -11,32 +12,36 @@ export interface Output {
   failure(failure: CliFailure): void;
 }
 
-function write(stream: NodeJS.WriteStream, text: string): void {
+function write(stream: OutputStream, text: string): void {
   stream.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
 /** `--json`: one JSON document on stdout; a failure is `{"error": {...}}` on stderr. */
-export const jsonOutput: Output = {
-  result: ({ data }) => write(process.stdout, JSON.stringify(data, null, 2)),
-  failure: ({ code, message, exitCode, details, hint }) =>
-    write(
-      process.stderr,
-      JSON.stringify({ error: { code, message, exitCode, ...details, ...(hint && { hint }) } }),
-    ),
-};
+export function jsonOutput({ stdout, stderr }: Pick<CliIo, 'stdout' | 'stderr'>): Output {
+  return {
+    result: ({ data }) => write(stdout, JSON.stringify(data, null, 2)),
+    failure: ({ code, message, exitCode, details, hint }) =>
+      write(
+        stderr,
+        JSON.stringify({ error: { code, message, exitCode, ...details, ...(hint && { hint }) } }),
+      ),
+  };
+}
 
-export const humanOutput: Output = {
-  result: ({ text }) => write(process.stdout, Array.isArray(text) ? text.join('\n') : text),
-  failure: ({ code, message, details, hint }) => {
-    const lines = [`gatehouse: ${message} (${code})`];
-    // A validation failure's message already names each field and its problems.
-    for (const [key, value] of Object.entries(details ?? {})) {
-      if (key !== 'errors') lines.push(`  ${key}: ${show(value)}`);
-    }
-    if (hint) lines.push(`  hint: ${hint}`);
-    write(process.stderr, lines.join('\n'));
-  },
-};
+export function humanOutput({ stdout, stderr }: Pick<CliIo, 'stdout' | 'stderr'>): Output {
+  return {
+    result: ({ text }) => write(stdout, Array.isArray(text) ? text.join('\n') : text),
+    failure: ({ code, message, details, hint }) => {
+      const lines = [`gatehouse: ${message} (${code})`];
+      // A validation failure's message already names each field and its problems.
+      for (const [key, value] of Object.entries(details ?? {})) {
+        if (key !== 'errors') lines.push(`  ${key}: ${show(value)}`);
+      }
+      if (hint) lines.push(`  hint: ${hint}`);
+      write(stderr, lines.join('\n'));
+    },
+  };
+}
 
 /** Rows as aligned columns under a header (no borders: easy to grep and to cut). */
 export function table(header: string[], rows: string[][]): string[] {

@@ -1,9 +1,11 @@
 import { Command, CommanderError } from 'commander';
+import { type CliIo, processIo } from './cli-io.js';
 import type { CliSession } from './cli-session.js';
 import { registerConfigCommands } from './commands/config.commands.js';
 import { registerDomainCommands } from './commands/domain.commands.js';
 import { registerMemberCommands } from './commands/member.commands.js';
 import { registerMigrationCommands } from './commands/migration.commands.js';
+import { registerOidcCommands } from './commands/oidc.commands.js';
 import { registerSamlCommands } from './commands/saml.commands.js';
 import { registerScimCommands } from './commands/scim.commands.js';
 import { registerSessionCommands } from './commands/session.commands.js';
@@ -28,20 +30,28 @@ Exit codes: 0 done, 1 failure, 2 usage error or invalid input, 3 not found,
 4 refused by a rule or a conflict, 5 database unreachable or migrations pending.
 Configuration comes from the same environment variables as the service (docs/cli.md).`;
 
-function buildProgram(output: Output): Command {
+function buildProgram(output: Output, io: CliIo): Command {
   const program = new Command('gatehouse')
     .description(
       'Administer Gatehouse from scripts: workspaces, members, sign-in, SCIM, migrations.',
     )
     .exitOverride()
-    // Usage errors are printed by runCli, as JSON with --json.
-    .configureOutput({ outputError: () => undefined })
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      // Usage errors are printed by runCli, as JSON with --json.
+      outputError: () => undefined,
+      getOutHelpWidth: () => (io.stdout.isTTY && io.stdout.columns) || 80,
+      getErrHelpWidth: () => (io.stderr.isTTY && io.stderr.columns) || 80,
+      getOutHasColors: () => io.stdout.isTTY === true && io.stdout.hasColors?.() === true,
+      getErrHasColors: () => io.stderr.isTTY === true && io.stderr.hasColors?.() === true,
+    })
     .addHelpText('after', EXIT_CODES_HELP);
 
   const run: Runner = <Options>(handler: Handler<Options>) =>
     async function (this: Command) {
       const { CliSession } = await import('./cli-session.js');
-      const session = new CliSession();
+      const session = new CliSession(io);
       try {
         output.result(
           await handler(session, this.processedArgs as string[], this.opts() as Options),
@@ -57,6 +67,7 @@ function buildProgram(output: Output): Command {
   registerSessionCommands(program, run);
   registerDomainCommands(program, run);
   registerSamlCommands(program, run);
+  registerOidcCommands(program, run);
   registerScimCommands(program, run);
   registerWebhookCommands(program, run);
   registerMigrationCommands(program, run);
@@ -67,10 +78,13 @@ function buildProgram(output: Output): Command {
   return program;
 }
 
-/** Runs `gatehouse <argv>`; resolves with the exit code. */
-export async function runCli(argv: string[]): Promise<ExitCode> {
-  const output = argv.includes('--json') ? jsonOutput : humanOutput;
-  const program = buildProgram(output);
+/**
+ * Runs `gatehouse <argv>`; resolves with the exit code. `io` (the process's streams and
+ * environment by default) lets a test run commands in its own process, each with its own output.
+ */
+export async function runCli(argv: string[], io: CliIo = processIo()): Promise<ExitCode> {
+  const output = argv.includes('--json') ? jsonOutput(io) : humanOutput(io);
+  const program = buildProgram(output, io);
   if (argv.length === 0) {
     program.outputHelp({ error: true });
     return ExitCode.USAGE;

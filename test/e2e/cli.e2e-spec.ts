@@ -3,7 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import pg from 'pg';
+import type { OutputStream } from '../../src/cli/cli-io.js';
+import { runCli } from '../../src/cli/program.js';
 import { idpMetadataXml, generateIdpKeyPair } from '../support/saml-idp.js';
 import {
   INTERNAL_TOKEN,
@@ -37,8 +40,43 @@ interface CliResult {
   error: () => { code: string; message: string; exitCode: number; [key: string]: unknown };
 }
 
-/** Runs `gatehouse <args>` as a child process with the service's environment. */
-function gatehouse(
+function cliResult(code: number | null, stdout: string, stderr: string): CliResult {
+  return {
+    code,
+    stdout,
+    stderr,
+    json: () => JSON.parse(stdout),
+    error: () => JSON.parse(stderr).error,
+  };
+}
+
+class Captured implements OutputStream {
+  text = '';
+  write(text: string): boolean {
+    this.text += text;
+    return true;
+  }
+}
+
+/**
+ * Runs `gatehouse <args>` as `bin` does (runCli), in this process with the service's
+ * environment, its own stdout, stderr and stdin: a command's modules load once for the file, and
+ * each run still opens and closes its own database connection and Nest application context.
+ */
+async function gatehouse(
+  args: string[],
+  env: Record<string, string>,
+  input?: string,
+): Promise<CliResult> {
+  const stdout = new Captured();
+  const stderr = new Captured();
+  const stdin = Readable.from(input === undefined ? [] : [Buffer.from(input)]);
+  const code = await runCli(args, { stdout, stderr, stdin, env: serverEnv(env) });
+  return cliResult(code, stdout.text, stderr.text);
+}
+
+/** Runs `gatehouse <args>` as a child process: what only the real `bin` proves. */
+function spawnGatehouse(
   args: string[],
   env: Record<string, string>,
   input?: string,
@@ -49,17 +87,7 @@ function gatehouse(
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   child.stdin.end(input);
-  return new Promise((done) =>
-    child.on('close', (code) =>
-      done({
-        code,
-        stdout,
-        stderr,
-        json: () => JSON.parse(stdout),
-        error: () => JSON.parse(stderr).error,
-      }),
-    ),
-  );
+  return new Promise((done) => child.on('close', (code) => done(cliResult(code, stdout, stderr))));
 }
 
 const uniqueSlug = (prefix: string) => `${prefix}-${randomBytes(3).toString('hex')}`;
@@ -104,6 +132,32 @@ describe('gatehouse CLI: usage', () => {
       expect(overview.code).toBe(0);
       for (const command of COMMANDS) expect(overview.stdout).toContain(command);
       expect(overview.stdout).toContain('Exit codes: 0 done');
+    },
+    SLOW,
+  );
+
+  it(
+    'runs as the bin entry: help, a usage error and an unreachable database reach the shell as 0, 2 and 5',
+    async () => {
+      const overview = await spawnGatehouse(['--help'], env);
+      expect(overview.code).toBe(0);
+      for (const command of COMMANDS) expect(overview.stdout).toContain(command);
+      expect(overview.stdout).toContain('Exit codes: 0 done');
+      const scimHelp = await spawnGatehouse(['scim:enable', '--help'], env);
+      expect(scimHelp.code).toBe(0);
+      expect(scimHelp.stdout).toContain('Usage: gatehouse scim:enable');
+
+      const unknown = await spawnGatehouse(['workspace:destroy', '--json'], env);
+      expect(unknown.code).toBe(2);
+      expect(unknown.stdout).toBe('');
+      expect(unknown.error()).toMatchObject({ code: 'USAGE', exitCode: 2 });
+
+      const unreachable = await spawnGatehouse(['workspace:list', '--json'], {
+        DATABASE_URL: 'postgres://gatehouse@db.invalid:5432/gatehouse',
+      });
+      expect(unreachable.code).toBe(5);
+      expect(unreachable.stdout).toBe('');
+      expect(unreachable.error()).toMatchObject({ code: 'DATABASE_UNREACHABLE', exitCode: 5 });
     },
     SLOW,
   );
@@ -829,8 +883,8 @@ describe('gatehouse on the embedded database (no DATABASE_URL)', () => {
     'migrates and administers the data the service then serves; refuses while the service runs',
     async () => {
       const env = { DATA_DIR: dataDir };
-      expect((await gatehouse(['migration:run'], env)).code).toBe(0);
-      const created = await gatehouse(
+      expect((await spawnGatehouse(['migration:run'], env)).code).toBe(0);
+      const created = await spawnGatehouse(
         [
           'workspace:create',
           'Embedded',
@@ -846,7 +900,7 @@ describe('gatehouse on the embedded database (no DATABASE_URL)', () => {
 
       const server = await startServerProcess(env);
       try {
-        const busy = await gatehouse(['members:list', 'embedded', '--json'], env);
+        const busy = await spawnGatehouse(['members:list', 'embedded', '--json'], env);
         expect(busy.code).toBe(5);
         expect(busy.error().message).toContain(`in use by process ${server.child.pid}`);
         const response = await fetch(`${server.baseUrl}/api/workspaces/embedded/members`, {
@@ -860,7 +914,7 @@ describe('gatehouse on the embedded database (no DATABASE_URL)', () => {
         await server.exited;
       }
 
-      const listed = await gatehouse(['members:list', 'embedded'], env);
+      const listed = await spawnGatehouse(['members:list', 'embedded'], env);
       expect(listed.code).toBe(0);
       expect(listed.stdout).toContain('ada@embedded.example');
     },

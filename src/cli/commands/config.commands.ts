@@ -14,7 +14,7 @@ function withoutPassword(url: string | undefined): string | null {
 /** The configuration with every secret hidden; null for a secret that is not set. */
 export function configWithSecretsHidden(
   config: AppConfig,
-  env: Record<string, string | undefined> = process.env,
+  env: Record<string, string | undefined>,
 ) {
   const set = (name: string) => (env[name] ? HIDDEN : null);
   return {
@@ -46,7 +46,7 @@ export function registerConfigCommands(program: Command, run: Runner): void {
     .description('Print the configuration, secrets hidden')
     .action(
       run((session) => {
-        const config = configWithSecretsHidden(session.config);
+        const config = configWithSecretsHidden(session.config, session.io.env);
         return Promise.resolve({ data: config, text: flatten(config) });
       }),
     );

@@ -45,7 +45,7 @@ export function registerSamlCommands(program: Command, run: Runner): void {
     .option('--encrypted-assertions', 'ask the IdP to encrypt assertions')
     .action(
       run<AddOptions>(async (session, [slugOrId], options) => {
-        const metadataXml = await readInputFile(options.metadata, 'metadata');
+        const metadataXml = await readInputFile(options.metadata, 'metadata', session.io.stdin);
         const { CreateSamlProviderDto } = await import('../api.js');
         const input = await validated(
           CreateSamlProviderDto,

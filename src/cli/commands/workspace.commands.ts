@@ -82,7 +82,7 @@ export function registerWorkspaceCommands(program: Command, run: Runner): void {
           throw usageError('--admin-name and --admin-password-stdin need --admin-email.');
         }
         const password = options.adminPasswordStdin
-          ? (await readStdin()).replace(/\r?\n$/, '')
+          ? (await readStdin(session.io.stdin)).replace(/\r?\n$/, '')
           : undefined;
         const { CreateWorkspaceDto } = await import('../api.js');
         const input = await validated(

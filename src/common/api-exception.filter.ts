@@ -5,13 +5,13 @@ import {
   HttpException,
   Logger,
   NotFoundException,
+  Optional,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { databaseUnavailable } from '../database/database.errors.js';
-import { toScimError } from '../scim/scim-exception.filter.js';
-import { isScimPath } from '../scim/scim-limits.js';
 import { allowedMethods } from './allowed-methods.js';
 import { AppException, CommonException } from './app-exception.js';
+import { ErrorRenderers } from './error-renderers.js';
 import { escapeHtml } from './html.js';
 
 export interface ApiErrorBody {
@@ -38,23 +38,17 @@ const HTTP_STATUS_CODES: Record<number, string> = {
 export class ApiExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('ApiExceptionFilter');
 
+  constructor(@Optional() private readonly renderers?: ErrorRenderers) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const response = http.getResponse<Response>();
     const request = http.getRequest<Request>();
     exception = this.methodNotAllowed(exception, request, response) ?? exception;
-    if (isScimPath(request.path)) {
-      // Before a SCIM controller runs (bad JSON, unknown route): still the SCIM error schema.
-      const error = toScimError(exception);
-      if (error.status >= 500) this.logger.error(exception);
-      if (!response.headersSent) {
-        response
-          .status(error.status)
-          .type('application/scim+json')
-          .send(JSON.stringify(error.toBody()));
-      }
-      return;
-    }
+    // A module answering under its own path in its own format (SCIM at /scim/v2), also for
+    // errors raised before its handlers ran (bad JSON, an unknown route).
+    const renderer = this.renderers?.for(request.path);
+    if (renderer) return renderer.render(exception, request, response);
     const body = this.toBody(exception);
     if (body.statusCode >= 500) this.logger.error(exception);
     if (response.headersSent) return;

@@ -1,7 +1,7 @@
 import { Injectable, Logger, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Response } from 'express';
-import { ScimConnectionService } from './connection/scim-connection.service.js';
-import { ScimRequestLog } from './log/scim-request-log.service.js';
+import { ScimConnectionService } from '../connection/scim-connection.service.js';
+import { ScimRequestLog } from '../log/scim-request-log.service.js';
 import type { ScimRequest } from './scim-auth.guard.js';
 
 /** Whether the request carries Entra's `?aadOptscim062020` (any case, any value). */
@@ -28,7 +28,7 @@ export class ScimRequestLogMiddleware implements NestMiddleware {
       const workspaceId = request.scimWorkspaceId;
       if (!workspaceId) return;
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      const entraLegacy = response.locals.entraLegacy === true;
+      const entraLegacy = request.scimEntraLegacy === true;
       const entraFlagged = hasEntraFlag(request);
       this.log.record({
         workspaceId,

@@ -1,10 +1,12 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { ScimConnectionService } from './connection/scim-connection.service.js';
-import { ScimError } from './protocol/scim-error.js';
+import { ScimConnectionService } from '../connection/scim-connection.service.js';
+import { ScimError } from '../protocol/scim-error.js';
 
 export interface ScimRequest extends Request {
   scimWorkspaceId?: string;
+  /** The request spoke Entra's legacy dialect without ?aadOptscim062020 (request log notes it). */
+  scimEntraLegacy?: boolean;
 }
 
 /** The bearer token picks the workspace; anything else is a 401 in the SCIM error schema. */

@@ -1,8 +1,10 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
-import { AppException } from '../common/app-exception.js';
-import { databaseUnavailable } from '../database/database.errors.js';
-import { isScimPlainStatus, ScimError } from './protocol/scim-error.js';
+import { AppException } from '../../common/app-exception.js';
+import type { PathErrorRenderer } from '../../common/error-renderers.js';
+import { databaseUnavailable } from '../../database/database.errors.js';
+import { isScimPlainStatus, ScimError } from '../protocol/scim-error.js';
+import { isScimPath } from '../scim-limits.js';
 
 /**
  * Workspace and request rules as SCIM sees them: conflicts are `uniqueness`, refused values
@@ -32,19 +34,29 @@ export function toScimError(exception: unknown): ScimError {
   return ScimError.status(500, 'Something went wrong on our side.');
 }
 
+const logger = new Logger('ScimExceptionFilter');
+
+/** Writes `exception` as a SCIM error (RFC 7644 §3.12), noting its detail for the request log. */
+function renderScimError(exception: unknown, response: Response): void {
+  const error = toScimError(exception);
+  if (error.status >= 500) logger.error(exception);
+  response.locals.scimErrorDetail = error.message;
+  if (response.headersSent) return;
+  response.status(error.status).type('application/scim+json').send(JSON.stringify(error.toBody()));
+}
+
+/**
+ * SCIM's errors under /scim/v2 for the ApiExceptionFilter (ScimModule registers it): those
+ * raised before a SCIM handler runs (bad JSON, an unknown route) get the SCIM error schema too.
+ */
+export const SCIM_ERROR_RENDERER: PathErrorRenderer = {
+  handles: isScimPath,
+  render: (exception, _request, response) => renderScimError(exception, response),
+};
+
 @Catch()
 export class ScimExceptionFilter implements ExceptionFilter {
-  private readonly logger = new Logger('ScimExceptionFilter');
-
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
-    const error = toScimError(exception);
-    if (error.status >= 500) this.logger.error(exception);
-    response.locals.scimErrorDetail = error.message;
-    if (response.headersSent) return;
-    response
-      .status(error.status)
-      .type('application/scim+json')
-      .send(JSON.stringify(error.toBody()));
+    renderScimError(exception, host.switchToHttp().getResponse<Response>());
   }
 }

@@ -1,0 +1,319 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+  Req,
+  UseFilters,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiExcludeController } from '@nestjs/swagger';
+import { Public } from '../../common/access.decorator.js';
+import type { AuditActor } from '../../workspace/actor.js';
+import { ScimConnectionService } from '../connection/scim-connection.service.js';
+import { resourceTypes, schemas, serviceProviderConfig } from '../protocol/discovery.js';
+import {
+  type Json,
+  listResponse,
+  parseListQuery,
+  parseSearchRequest,
+} from '../protocol/list-query.js';
+import type { PatchDialect } from '../protocol/patch/patch.js';
+import { ScimError } from '../protocol/scim-error.js';
+import { ScimGroups } from '../store/groups.resource.js';
+import type { ScimResourceType } from '../store/scim-resource-type.js';
+import { ScimUsers } from '../store/users.resource.js';
+import { ScimAuthGuard, type ScimRequest } from './scim-auth.guard.js';
+import { ScimExceptionFilter } from './scim-exception.filter.js';
+import { type ScimReply, ScimReplyInterceptor } from './scim-reply.interceptor.js';
+import { ScimSearch } from './scim-search.service.js';
+
+function actorOf(request: ScimRequest): AuditActor {
+  return {
+    channel: 'scim',
+    type: 'scim',
+    label: request.headers['user-agent']?.slice(0, 200) ?? 'SCIM client',
+    ipAddress: request.ip,
+  };
+}
+
+function workspaceOf(request: ScimRequest): string {
+  if (!request.scimWorkspaceId)
+    throw ScimError.status(401, 'A valid SCIM bearer token is required.');
+  return request.scimWorkspaceId;
+}
+
+/** Entra without ?aadOptscim062020 speaks a legacy dialect: noted for the admin's hint. */
+function noteDialect(request: ScimRequest, dialect: PatchDialect): void {
+  const flagged = Object.keys(request.query ?? {}).some(
+    (k) => k.toLowerCase() === 'aadoptscim062020',
+  );
+  if ((dialect.capitalizedOps || dialect.stringBooleans) && !flagged) {
+    request.scimEntraLegacy = true;
+  }
+}
+
+const ok = (body: unknown): ScimReply => ({ status: 200, body });
+
+/** Whether a request names attributes to return (RFC 7644 §3.9). */
+const asksProjection = (query: Json) => Boolean(query.attributes || query.excludedAttributes);
+
+/** The answer of a PATCH that needs no body: the write's resource is read as its id only. */
+const ID_ONLY = { attributes: ['id'] };
+
+/**
+ * The six operations of a resource type (RFC 7644 §3.3 to §3.6), alike for Users and Groups.
+ * Each handler of ScimController is one call of these.
+ */
+class ResourceEndpoints {
+  constructor(private readonly type: ScimResourceType) {}
+
+  async list(request: ScimRequest, query: ReturnType<typeof parseListQuery>) {
+    return ok(await this.type.list(workspaceOf(request), query));
+  }
+
+  async get(request: ScimRequest, id: string, query: Json): Promise<ScimReply> {
+    const { resource, etag } = await this.type.get(workspaceOf(request), id, parseListQuery(query));
+    return { status: 200, body: resource, etag };
+  }
+
+  async create(request: ScimRequest, body: unknown, query: Json): Promise<ScimReply> {
+    const { resource, etag, location } = await this.type.create(
+      workspaceOf(request),
+      body,
+      actorOf(request),
+      parseListQuery(query),
+    );
+    return { status: 201, body: resource, etag, location };
+  }
+
+  async replace(request: ScimRequest, id: string, body: unknown, query: Json, ifMatch?: string) {
+    const { resource, etag } = await this.type.replace(
+      workspaceOf(request),
+      id,
+      body,
+      ifMatch,
+      actorOf(request),
+      parseListQuery(query),
+    );
+    return { status: 200, body: resource, etag };
+  }
+
+  /** 200 with the resource; 204 for a type that answers so when no projection is asked. */
+  async patch(request: ScimRequest, id: string, body: unknown, query: Json, ifMatch?: string) {
+    const noContent = this.type.patchAnswersNoContent && !asksProjection(query);
+    const { resource, etag, dialect } = await this.type.patch(
+      workspaceOf(request),
+      id,
+      body,
+      ifMatch,
+      actorOf(request),
+      noContent ? ID_ONLY : parseListQuery(query),
+    );
+    noteDialect(request, dialect);
+    return noContent ? { status: 204 } : { status: 200, body: resource, etag };
+  }
+
+  async remove(request: ScimRequest, id: string, ifMatch?: string): Promise<ScimReply> {
+    await this.type.remove(workspaceOf(request), id, ifMatch, actorOf(request));
+    return { status: 204 };
+  }
+}
+
+/**
+ * SCIM 2.0 (RFC 7644) at PUBLIC_URL/scim/v2; the bearer token picks the workspace. Handlers
+ * return a ScimReply; ScimReplyInterceptor writes it as application/scim+json, and
+ * ScimExceptionFilter any error in the SCIM error schema.
+ */
+@ApiExcludeController()
+@ApiBearerAuth()
+@Controller('scim/v2')
+@Public()
+@UseGuards(ScimAuthGuard)
+@UseFilters(ScimExceptionFilter)
+@UseInterceptors(ScimReplyInterceptor)
+export class ScimController {
+  private readonly users: ResourceEndpoints;
+  private readonly groups: ResourceEndpoints;
+
+  constructor(
+    users: ScimUsers,
+    groups: ScimGroups,
+    private readonly search: ScimSearch,
+    private readonly connections: ScimConnectionService,
+  ) {
+    this.users = new ResourceEndpoints(users);
+    this.groups = new ResourceEndpoints(groups);
+  }
+
+  private get baseUrl(): string {
+    return this.connections.baseUrl;
+  }
+
+  // ---- discovery (RFC 7644 §4) ----------------------------------------------------------
+
+  @Get('ServiceProviderConfig')
+  serviceProviderConfig(): ScimReply {
+    return ok(serviceProviderConfig(this.baseUrl));
+  }
+
+  @Get('ResourceTypes')
+  resourceTypes(): ScimReply {
+    const types = resourceTypes(this.baseUrl);
+    return ok(
+      listResponse(types, types.length, {
+        startIndex: 1,
+        count: types.length,
+        sortOrder: 'ascending',
+      }),
+    );
+  }
+
+  @Get('ResourceTypes/:name')
+  resourceType(@Param('name') name: string): ScimReply {
+    const type = resourceTypes(this.baseUrl).find((t) => t.id.toLowerCase() === name.toLowerCase());
+    if (!type) throw ScimError.status(404, `No resource type ${name}.`);
+    return ok(type);
+  }
+
+  @Get('Schemas')
+  schemas(): ScimReply {
+    const all = schemas(this.baseUrl);
+    return ok(
+      listResponse(all, all.length, { startIndex: 1, count: all.length, sortOrder: 'ascending' }),
+    );
+  }
+
+  @Get('Schemas/:id')
+  schema(@Param('id') id: string): ScimReply {
+    const found = schemas(this.baseUrl).find((s) => s.id.toLowerCase() === id.toLowerCase());
+    if (!found) throw ScimError.status(404, `No schema ${id}.`);
+    return ok(found);
+  }
+
+  /** Root search (RFC 7644 §3.4.3) over Users and Groups. */
+  @Post('.search')
+  @HttpCode(200)
+  async searchAll(@Req() request: ScimRequest, @Body() body: unknown): Promise<ScimReply> {
+    return ok(await this.search.search(workspaceOf(request), parseSearchRequest(body)));
+  }
+
+  // ---- Users ----------------------------------------------------------------------------
+
+  @Get('Users')
+  listUsers(@Req() request: ScimRequest, @Query() query: Json) {
+    return this.users.list(request, parseListQuery(query));
+  }
+
+  @Post('Users/.search')
+  @HttpCode(200)
+  searchUsers(@Req() request: ScimRequest, @Body() body: unknown) {
+    return this.users.list(request, parseSearchRequest(body));
+  }
+
+  @Get('Users/:id')
+  getUser(@Req() request: ScimRequest, @Param('id') id: string, @Query() query: Json) {
+    return this.users.get(request, id, query);
+  }
+
+  @Post('Users')
+  createUser(@Req() request: ScimRequest, @Body() body: unknown, @Query() query: Json) {
+    return this.users.create(request, body, query);
+  }
+
+  @Put('Users/:id')
+  replaceUser(
+    @Req() request: ScimRequest,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Query() query: Json,
+    @Headers('if-match') ifMatch: string | undefined,
+  ) {
+    return this.users.replace(request, id, body, query, ifMatch);
+  }
+
+  @Patch('Users/:id')
+  patchUser(
+    @Req() request: ScimRequest,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Query() query: Json,
+    @Headers('if-match') ifMatch: string | undefined,
+  ) {
+    return this.users.patch(request, id, body, query, ifMatch);
+  }
+
+  @Delete('Users/:id')
+  @HttpCode(204)
+  deleteUser(
+    @Req() request: ScimRequest,
+    @Param('id') id: string,
+    @Headers('if-match') ifMatch: string | undefined,
+  ) {
+    return this.users.remove(request, id, ifMatch);
+  }
+
+  // ---- Groups ---------------------------------------------------------------------------
+
+  @Get('Groups')
+  listGroups(@Req() request: ScimRequest, @Query() query: Json) {
+    return this.groups.list(request, parseListQuery(query));
+  }
+
+  @Post('Groups/.search')
+  @HttpCode(200)
+  searchGroups(@Req() request: ScimRequest, @Body() body: unknown) {
+    return this.groups.list(request, parseSearchRequest(body));
+  }
+
+  @Get('Groups/:id')
+  getGroup(@Req() request: ScimRequest, @Param('id') id: string, @Query() query: Json) {
+    return this.groups.get(request, id, query);
+  }
+
+  @Post('Groups')
+  createGroup(@Req() request: ScimRequest, @Body() body: unknown, @Query() query: Json) {
+    return this.groups.create(request, body, query);
+  }
+
+  @Put('Groups/:id')
+  replaceGroup(
+    @Req() request: ScimRequest,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Query() query: Json,
+    @Headers('if-match') ifMatch: string | undefined,
+  ) {
+    return this.groups.replace(request, id, body, query, ifMatch);
+  }
+
+  /** 204 as Entra and Okta expect; 200 with the group when `attributes` asks for it. */
+  @Patch('Groups/:id')
+  patchGroup(
+    @Req() request: ScimRequest,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Query() query: Json,
+    @Headers('if-match') ifMatch: string | undefined,
+  ) {
+    return this.groups.patch(request, id, body, query, ifMatch);
+  }
+
+  @Delete('Groups/:id')
+  @HttpCode(204)
+  deleteGroup(
+    @Req() request: ScimRequest,
+    @Param('id') id: string,
+    @Headers('if-match') ifMatch: string | undefined,
+  ) {
+    return this.groups.remove(request, id, ifMatch);
+  }
+}

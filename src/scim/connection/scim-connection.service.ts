@@ -22,6 +22,7 @@ import { lockWorkspace } from '../../workspace/workspace-lock.js';
 import { WorkspaceException } from '../../workspace/workspace.errors.js';
 import { scimBaseUrl } from '../protocol/schemas.js';
 import { ScimConnection, ScimProvider } from './scim-connection.entity.js';
+import { ScimConnectionException } from './scim-connection.errors.js';
 
 /** The workspace of a token's digest: the current token, or the previous one in its grace period. */
 const WORKSPACE_BY_TOKEN = preparedStatement(
@@ -133,7 +134,7 @@ export class ScimConnectionService {
         });
       } catch (error) {
         if (isUniqueViolation(error)) {
-          throw new WorkspaceException(
+          throw new ScimConnectionException(
             'SCIM_ALREADY_ENABLED',
             'SCIM is already enabled for this workspace: rotate its token instead.',
           );
@@ -256,4 +257,4 @@ function scimPrerequisitesUnmet(methods: SignInMethods, samlReady: boolean): Sci
 }
 
 const notEnabled = () =>
-  new WorkspaceException('SCIM_NOT_ENABLED', 'SCIM is not enabled for this workspace.');
+  new ScimConnectionException('SCIM_NOT_ENABLED', 'SCIM is not enabled for this workspace.');

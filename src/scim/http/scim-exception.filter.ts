@@ -5,15 +5,20 @@ import type { PathErrorRenderer } from '../../common/error-renderers.js';
 import { databaseUnavailable } from '../../database/database.errors.js';
 import { isScimPlainStatus, ScimError } from '../protocol/scim-error.js';
 import { isScimPath } from '../scim-limits.js';
+import { type ScimMeaning, scimMeaningOf } from './scim-error-codes.js';
 
 /**
- * Workspace and request rules as SCIM sees them: conflicts are `uniqueness`, refused values
- * `invalidValue`; other statuses (404, 405, 413, 431...) keep theirs.
+ * A module's error as SCIM sees it: by its code (SCIM_MEANING_OF_CODE). A code the table does not
+ * know (a module whose errors do not reach SCIM) keeps its status when SCIM has it, else it is
+ * `invalidValue`.
  */
 function fromAppException(error: AppException): ScimError {
-  if (error.status === 409) return ScimError.of('uniqueness', error.message);
-  if (isScimPlainStatus(error.status)) return ScimError.status(error.status, error.message);
-  return ScimError.of('invalidValue', error.message);
+  const meaning: ScimMeaning =
+    scimMeaningOf(error.code) ??
+    (isScimPlainStatus(error.status) ? { status: error.status } : { scimType: 'invalidValue' });
+  return 'scimType' in meaning
+    ? ScimError.of(meaning.scimType, error.message)
+    : ScimError.status(meaning.status, error.message);
 }
 
 /** Maps any error on /scim/v2 to the SCIM error schema (RFC 7644 §3.12), never a stack. */

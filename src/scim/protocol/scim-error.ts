@@ -18,9 +18,13 @@ export const SCIM_TYPE_STATUS = {
 } as const satisfies Record<string, number>;
 export type ScimType = keyof typeof SCIM_TYPE_STATUS;
 
-/** Statuses a SCIM error may carry without a scimType. */
+/**
+ * Statuses a SCIM error may carry without a scimType. 409 too: a conflict with the resource's
+ * state that is no duplicate (the last admin, a deactivated member) has no scimType of its own;
+ * RFC 7644 §3.12 makes scimType OPTIONAL and gives 409 `uniqueness` only.
+ */
 export const SCIM_PLAIN_STATUSES = [
-  401, 403, 404, 405, 412, 413, 415, 429, 431, 500, 501, 503,
+  401, 403, 404, 405, 409, 412, 413, 415, 429, 431, 500, 501, 503,
 ] as const;
 export type ScimErrorStatus = (typeof SCIM_PLAIN_STATUSES)[number];
 

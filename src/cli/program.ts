@@ -5,6 +5,7 @@ import { registerConfigCommands } from './commands/config.commands.js';
 import { registerDomainCommands } from './commands/domain.commands.js';
 import { registerMemberCommands } from './commands/member.commands.js';
 import { registerMigrationCommands } from './commands/migration.commands.js';
+import { registerOidcCommands } from './commands/oidc.commands.js';
 import { registerSamlCommands } from './commands/saml.commands.js';
 import { registerScimCommands } from './commands/scim.commands.js';
 import { registerSessionCommands } from './commands/session.commands.js';
@@ -66,6 +67,7 @@ function buildProgram(output: Output, io: CliIo): Command {
   registerSessionCommands(program, run);
   registerDomainCommands(program, run);
   registerSamlCommands(program, run);
+  registerOidcCommands(program, run);
   registerScimCommands(program, run);
   registerWebhookCommands(program, run);
   registerMigrationCommands(program, run);

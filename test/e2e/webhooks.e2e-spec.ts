@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { claimDue } from '../../src/outbox/outbox-claim.js';
 import { WebhookDeliveryService } from '../../src/webhooks/webhook-delivery.service.js';
 import { type ClaimedDelivery, WebhookRepository } from '../../src/webhooks/webhook.repository.js';
+import { AuditService } from '../../src/workspace/audit.service.js';
 import { Workspace } from '../../src/workspace/entities/workspace.entity.js';
 import { MemberService } from '../../src/workspace/member.service.js';
 import {
@@ -332,6 +333,32 @@ describe('webhooks', () => {
       ]);
       const created = received.find((w) => w.json.type === 'member.created');
       expect(created!.json.actor).toMatchObject({ channel: 'scim' });
+    });
+
+    it('sends sign_in.failed, recorded outside any transaction, without the client address', async () => {
+      const ws = await workspaceWithSignedInAdmin(t);
+      const hooks = await receiver();
+      await createEndpoint(ws, { url: hooks.url, events: ['sign_in.failed'] });
+
+      await t.app.get(AuditService).record(
+        t.dataSource.manager,
+        ws.id,
+        { channel: 'saml', type: 'idp', id: 'provider-1', label: 'Okta', ipAddress: '203.0.113.9' },
+        {
+          action: 'auth.sign_in_failed',
+          targetType: 'saml_provider',
+          targetId: 'provider-1',
+          details: { method: 'saml', reason: 'SAML_RESPONSE_INVALID' },
+        },
+      );
+
+      const [webhook] = await hooks.waitFor(1);
+      expect(webhook!.json).toMatchObject({
+        type: 'sign_in.failed',
+        actor: { channel: 'saml', type: 'idp', label: 'Okta' },
+        data: { details: { reason: 'SAML_RESPONSE_INVALID' } },
+      });
+      expect(webhook!.body).not.toContain('203.0.113.9');
     });
 
     it('signs with the new secret after a rotation, never the old one', async () => {

@@ -300,6 +300,53 @@ describe('SCIM Groups', () => {
     );
   });
 
+  it('PATCH without attributes answers 204 with no body, and the change is made', async () => {
+    const ws = await scimWorkspace(t);
+    const users = await createUsers(ws);
+    const groupId = await createGroup(ws, 'No content', [users.a]);
+    const res = await scim(ws, 'patch', `/Groups/${groupId}`)
+      .send(patchOp({ op: 'add', path: 'members', value: [{ value: users.b }] }))
+      .expect(204);
+    expect(res.text).toBe('');
+    expect(res.headers['content-type']).toBeUndefined();
+    const read = await scim(ws, 'get', `/Groups/${groupId}`).expect(200);
+    expect(read.body.members).toHaveLength(2);
+  });
+
+  it('POST and PUT answer with the attributes asked for (RFC 7644 §3.9), as Users do', async () => {
+    const ws = await scimWorkspace(t);
+    const users = await createUsers(ws);
+    const body = {
+      schemas: [GROUP_SCHEMA],
+      displayName: 'Projected',
+      members: [{ value: users.a }, { value: users.b }],
+    };
+    const created = await scim(ws, 'post', '/Groups?excludedAttributes=members')
+      .send(body)
+      .expect(201);
+    expect(created.body.members).toBeUndefined();
+    expect(created.body).toMatchObject({ displayName: 'Projected', id: expect.any(String) });
+    expect(created.headers.location).toBe(created.body.meta.location);
+    expect(created.headers.etag).toBe(created.body.meta.version);
+
+    const replaced = await scim(
+      ws,
+      'put',
+      `/Groups/${created.body.id as string}?attributes=displayName`,
+    )
+      .send({ ...body, displayName: 'Projected again' })
+      .expect(200);
+    expect(replaced.body).toEqual({
+      schemas: [GROUP_SCHEMA],
+      id: created.body.id,
+      displayName: 'Projected again',
+    });
+    const plain = await scim(ws, 'post', '/Groups')
+      .send({ ...body, displayName: 'All' })
+      .expect(201);
+    expect(plain.body.members).toHaveLength(2);
+  });
+
   // --- whole lifecycles as each IdP drives them ----------------------------------------------
 
   it('Okta group push: lookup, create, PUT with members, PATCH members, rename, delete', async () => {

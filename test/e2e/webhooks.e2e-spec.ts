@@ -516,6 +516,23 @@ describe('webhooks', () => {
       await t.http.delete(path).set('Authorization', t.internal).expect(204);
     });
 
+    it('refuses a 21st endpoint in a workspace (409) and adds nothing', async () => {
+      const full = await workspaceWithSignedInAdmin(t);
+      for (let i = 0; i < 20; i++) {
+        await createEndpoint(full, { url: `${hooks.url}?n=${i}`, events: ['*'] });
+      }
+      const res = await t.http
+        .post(`/api/workspaces/${full.id}/webhooks`)
+        .set('Authorization', t.internal)
+        .send({ url: hooks.url, events: ['*'] });
+      expect(res.status).toBe(409);
+      expect(res.body.code).toBe('WEBHOOK_LIMIT_REACHED');
+      const listed = await t.http
+        .get(`/api/workspaces/${full.id}/webhooks`)
+        .set('Authorization', t.internal);
+      expect(listed.body.total).toBe(20);
+    });
+
     it('answers 404 for an endpoint of another workspace or a malformed id', async () => {
       const other = await workspaceWithSignedInAdmin(t);
       const endpoint = await createEndpoint(other, { url: hooks.url, events: ['*'] });

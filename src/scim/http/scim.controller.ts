@@ -22,6 +22,7 @@ import { ScimConnectionService } from '../connection/scim-connection.service.js'
 import { resourceTypes, schemas, serviceProviderConfig } from '../protocol/discovery.js';
 import {
   type Json,
+  type ListQuery,
   listResponse,
   parseListQuery,
   parseSearchRequest,
@@ -76,7 +77,7 @@ const ID_ONLY = { attributes: ['id'] };
 class ResourceEndpoints {
   constructor(private readonly type: ScimResourceType) {}
 
-  async list(request: ScimRequest, query: ReturnType<typeof parseListQuery>) {
+  async list(request: ScimRequest, query: ListQuery): Promise<ScimReply> {
     return ok(await this.type.list(workspaceOf(request), query));
   }
 

@@ -81,6 +81,14 @@ describe('gatehouse oidc:set, oidc:show, oidc:remove', () => {
     expect(shown.stdout).toMatch(/client secret:\s+set \(never shown\)/);
     expect(shown.stdout).not.toContain(TEST_CLIENT_SECRET);
 
+    // settings:set has a switch per method of the table, --oidc included.
+    const on = await gatehouse(['settings:set', ws.slug, '--oidc', 'on', '--json']);
+    expect(on.code).toBe(0);
+    expect(JSON.parse(on.stdout).settings.signInMethods).toMatchObject({ oidc: true });
+    const off = await gatehouse(['settings:set', ws.slug, '--oidc', 'off', '--password', 'on']);
+    expect(off.code).toBe(0);
+    expect(off.stdout).toMatch(/sign-in methods:.*oidc off/);
+
     const removed = await gatehouse(['oidc:remove', ws.slug]);
     expect(removed.code).toBe(0);
     expect((await gatehouse(['oidc:show', ws.slug])).code).toBe(3);

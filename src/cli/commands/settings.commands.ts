@@ -1,13 +1,16 @@
 import type { Command } from 'commander';
+import {
+  SIGN_IN_METHODS,
+  type SignInMethod,
+  signInMethodLabel,
+} from '../../workspace/sign-in-methods.js';
 import { usageError } from '../exit-codes.js';
 import { duration, durationOrOff, onOff, validated } from '../input.js';
 import type { Runner } from '../program.js';
 import { detailedWorkspace, WORKSPACE_ARGUMENT, workspaceLines } from './workspace.commands.js';
 
-interface SettingsOptions {
-  password?: boolean;
-  office365?: boolean;
-  saml?: boolean;
+/** One `--<method> on|off` per sign-in method of the table. */
+interface SettingsOptions extends Partial<Record<SignInMethod, boolean>> {
   sessionLifetime?: number;
   idleTimeout?: number | 'off';
   scimOnly?: boolean;
@@ -15,9 +18,7 @@ interface SettingsOptions {
 }
 
 const OPTION_OF_FIELD = {
-  'signInMethods.password': '--password',
-  'signInMethods.office365': '--office365',
-  'signInMethods.saml': '--saml',
+  ...Object.fromEntries(SIGN_IN_METHODS.map((m) => [`signInMethods.${m}`, `--${m}`])),
   sessionLifetimeSeconds: '--session-lifetime',
   sessionIdleTimeoutSeconds: '--idle-timeout',
   scimOnlyProvisioning: '--scim-only',
@@ -25,9 +26,8 @@ const OPTION_OF_FIELD = {
 
 /** The settings PATCH body from the options given (left-out options change nothing). */
 function settingsChange(options: SettingsOptions) {
-  const { password, office365, saml } = options;
   const methods = Object.fromEntries(
-    Object.entries({ password, office365, saml }).filter(([, on]) => on !== undefined),
+    SIGN_IN_METHODS.filter((m) => options[m] !== undefined).map((m) => [m, options[m]]),
   );
   return {
     ...(Object.keys(methods).length > 0 && { signInMethods: methods }),
@@ -38,17 +38,18 @@ function settingsChange(options: SettingsOptions) {
 }
 
 export function registerSettingsCommands(program: Command, run: Runner): void {
-  program
+  const command = program
     .command('settings:set')
     .description('Set sign-in methods and session lifetimes')
     .addHelpText(
       'after',
       '\nOptions left out change nothing. Switching a method off signs out the sessions made with it.',
     )
-    .argument('<workspace>', WORKSPACE_ARGUMENT)
-    .option('--password <on|off>', 'password sign-in', onOff)
-    .option('--office365 <on|off>', 'Office365 sign-in', onOff)
-    .option('--saml <on|off>', 'SAML sign-in', onOff)
+    .argument('<workspace>', WORKSPACE_ARGUMENT);
+  for (const method of SIGN_IN_METHODS) {
+    command.option(`--${method} <on|off>`, `${signInMethodLabel(method)} sign-in`, onOff);
+  }
+  command
     .option(
       '--session-lifetime <duration>',
       'how long a session lasts: 3600, 90m, 12h, 30d',

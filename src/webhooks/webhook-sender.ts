@@ -21,14 +21,29 @@ export interface WebhookResponse {
 
 const EXCERPT_BYTES = 512;
 
-/** A DNS lookup that refuses names resolving to an address the policy refuses (SSRF). */
-function guardedLookup(policy: WebhookTargetPolicy): LookupFunction {
+/** Resolves every address of a name (node:dns lookup with `all: true`). */
+export type ResolveAll = (
+  hostname: string,
+  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
+
+const systemResolveAll: ResolveAll = (hostname, callback) =>
+  dnsLookup(hostname, { all: true }, callback);
+
+/**
+ * The lookup the connection uses: it refuses a name that resolves to an address the policy
+ * refuses (SSRF, DNS rebinding), and connects to the very addresses it checked.
+ */
+export function guardedLookup(
+  policy: WebhookTargetPolicy,
+  resolveAll: ResolveAll = systemResolveAll,
+): LookupFunction {
   return ((
     hostname: string,
     options: { all?: boolean },
     callback: (...args: unknown[]) => void,
   ) => {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+    resolveAll(hostname, (error, addresses) => {
       if (error) return callback(error);
       for (const { address } of addresses) {
         const refusal = addressRefusal(address, policy);

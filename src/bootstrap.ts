@@ -8,6 +8,10 @@ import { requestValuesGuard } from './common/request-values.middleware.js';
 import { securityHeaders } from './common/security-headers.js';
 import { createValidationPipe } from './common/validation.js';
 import { allowedOrigins, type AppConfig } from './config/configuration.js';
+import { ROOT_LOGGER } from './logging/logging.module.js';
+import type { Logger } from './logging/logger.js';
+import { requestContextAfterBody, requestLogging } from './logging/request-logging.js';
+import { AppMetrics } from './metrics/app-metrics.js';
 import { isScimPath, SCIM_VALUE_LIMITS, scimMembersLimit } from './scim/scim-limits.js';
 import type { NextFunction, Request, Response } from 'express';
 
@@ -16,6 +20,9 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): IN
   app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
   limitRequestHeads(app.getHttpServer());
+  // First: every answer, refusals by the middlewares below included, is logged and counted.
+  app.use(requestLogging(app.get<Logger>(ROOT_LOGGER)));
+  app.use(app.get(AppMetrics).httpMiddleware());
   app.use(requestHeadLimit);
   // Security headers; the API serves no HTML but the /docs UI, which needs its inline assets.
   const apiHeaders = securityHeaders();
@@ -32,6 +39,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): IN
     limit: REQUEST_LIMITS.jsonBodyBytes,
   });
   app.useBodyParser('urlencoded', { extended: false, limit: REQUEST_LIMITS.formBodyBytes });
+  app.use(requestContextAfterBody);
   app.use(
     requestValuesGuard((request) =>
       isScimPath(request.path) ? SCIM_VALUE_LIMITS : { maxDepth: REQUEST_LIMITS.jsonDepth },

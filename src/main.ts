@@ -46,6 +46,7 @@ async function main() {
   if (config.internalApiTokenGenerated) {
     lines.push(
       `INTERNAL_API_TOKEN was not set; generated for this run only: ${config.internalApiToken}`,
+      `To keep it across restarts, set it before starting: export INTERNAL_API_TOKEN=${config.internalApiToken}`,
     );
   }
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -4,11 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Logger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { AppModule } from './app.module.js';
 import { configureApp } from './bootstrap.js';
 import type { AppConfig } from './config/configuration.js';
+import { AppLogger } from './logging/app-logger.js';
 import type { NextFunction, Request, Response } from 'express';
 
 /** Signals that stop the service gracefully. SIGUSR2 (nodemon, log tools) is not one of them. */
@@ -29,9 +29,9 @@ export async function startServer({ config, databaseUrl, onShutdown }: ServerOpt
     // abortOnError: false hands a failed start to main's catch instead of process.abort().
     { bufferLogs: true, abortOnError: false },
   );
-  app.useLogger(app.get(Logger));
-  const readiness = readinessGate(app);
+  app.useLogger(app.get(AppLogger));
   configureApp(app, config);
+  const readiness = readinessGate(app);
   await app.listen(config.http.port, config.http.host);
   stopGracefullyOnSignals(app, readiness, config.http.shutdownDrainMs);
   return (app.getHttpServer().address() as AddressInfo).port;
@@ -66,7 +66,7 @@ function stopGracefullyOnSignals(
   readiness: { stopping: boolean },
   drainMs: number,
 ) {
-  const logger = app.get(Logger);
+  const logger = app.get(AppLogger);
   const server: Server = app.getHttpServer();
   let stopping = false;
   const stop = async (signal: string) => {

@@ -26,6 +26,7 @@ export const environmentSchema = z.object({
   INTERNAL_API_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   TRUST_PROXY: booleanFromEnv.default(false),
   SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(120_000).default(0),
   SESSION_COOKIE_NAME: z
@@ -105,6 +106,8 @@ export interface AppConfig {
   internalApiTokenGenerated: boolean;
   secretKey: string;
   logLevel: string;
+  /** The Bearer token `GET /metrics` takes; undefined: the internal API token. */
+  metrics: { token: string | undefined };
   session: { cookieName: string; secureCookie: boolean };
   invites: { ttlSeconds: number };
   loginThrottle: { maxPerAccount: number; maxPerIp: number; windowSeconds: number };
@@ -183,6 +186,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       problems.push('SECRET_KEY: looks like a placeholder; use a random value');
     // Invites are delivered by e-mail only: without SMTP nobody could ever accept one.
     if (!e.SMTP_URL) problems.push('SMTP_URL: required when NODE_ENV=production');
+    if (e.METRICS_TOKEN && isPlaceholder(e.METRICS_TOKEN))
+      problems.push('METRICS_TOKEN: looks like a placeholder; use a random value');
   }
   if (production && e.OFFICE365_CLIENT_ID && !e.OFFICE365_ISSUER.startsWith('https://')) {
     problems.push('OFFICE365_ISSUER: must be an https URL when NODE_ENV=production');
@@ -216,6 +221,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     internalApiTokenGenerated,
     secretKey: e.SECRET_KEY ?? DEVELOPMENT_SECRET_KEY,
     logLevel: e.LOG_LEVEL,
+    metrics: { token: e.METRICS_TOKEN },
     session: {
       cookieName: e.SESSION_COOKIE_NAME,
       secureCookie: publicUrl.startsWith('https://'),

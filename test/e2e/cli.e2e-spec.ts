@@ -203,12 +203,14 @@ describe('gatehouse config:show', () => {
     OFFICE365_CLIENT_ID: 'b3c0c1a2-0000-4000-8000-000000000001',
     OFFICE365_CLIENT_SECRET: 'o365-Secret-Value-Never-Printed',
   };
+  const metricsToken = 'metrics-Token-Never-Printed-0123456789ab';
   const dbPassword = 'db-Password-Never-Printed';
   const smtpPassword = 'smtp-Password-Never-Printed';
 
   it('prints the configuration with every secret hidden', async () => {
     const env = {
       ...secrets,
+      METRICS_TOKEN: metricsToken,
       DATABASE_URL: `postgres://gatehouse:${dbPassword}@db.example.com:5432/gatehouse`,
       SMTP_URL: `smtp://mailer:${smtpPassword}@smtp.example.com:587`,
       PUBLIC_URL: 'https://login.example.com',
@@ -217,7 +219,13 @@ describe('gatehouse config:show', () => {
     const human = await gatehouse(['config:show'], env);
     for (const result of [json, human]) {
       expect(result.code).toBe(0);
-      for (const secret of [...Object.values(secrets).slice(0, 2), dbPassword, smtpPassword]) {
+      const hidden = [
+        ...Object.values(secrets).slice(0, 2),
+        metricsToken,
+        dbPassword,
+        smtpPassword,
+      ];
+      for (const secret of hidden) {
         expect(result.stdout).not.toContain(secret);
       }
       expect(result.stdout).not.toContain(secrets.OFFICE365_CLIENT_SECRET);
@@ -227,6 +235,7 @@ describe('gatehouse config:show', () => {
       database: { url: 'postgres://gatehouse:***@db.example.com:5432/gatehouse' },
       internalApiToken: '***',
       secretKey: '***',
+      metrics: { token: '***' },
       office365: { clientId: secrets.OFFICE365_CLIENT_ID, clientSecret: '***' },
       mail: { smtpUrl: 'smtp://mailer:***@smtp.example.com:587' },
     });

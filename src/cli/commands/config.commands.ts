@@ -22,6 +22,7 @@ export function configWithSecretsHidden(
     database: { ...config.database, url: withoutPassword(config.database.url) },
     internalApiToken: config.internalApiTokenGenerated ? null : HIDDEN,
     secretKey: set('SECRET_KEY'),
+    metrics: { token: config.metrics.token === undefined ? null : HIDDEN },
     office365: {
       ...config.office365,
       clientSecret: config.office365.clientSecret === undefined ? null : HIDDEN,

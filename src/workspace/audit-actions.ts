@@ -39,7 +39,7 @@ export const WEBHOOK_EVENT_TYPES = {
   'invite.created': 'An invite was sent.',
   'invite.revoked': 'An invite was revoked.',
   'invite.accepted': 'An invite was accepted.',
-  'sign_in.failed': 'A SAML or Office365 sign-in was refused.',
+  'sign_in.failed': 'A SAML, Office365 or OpenID Connect sign-in was refused.',
 } as const satisfies Record<string, string>;
 export type WebhookEventType = keyof typeof WEBHOOK_EVENT_TYPES;
 export const WEBHOOK_EVENT_NAMES = Object.keys(WEBHOOK_EVENT_TYPES) as WebhookEventType[];
@@ -144,7 +144,7 @@ export const AUDIT_ACTIONS = {
     webhook: null,
   },
   'auth.sign_in_failed': {
-    description: 'A SAML or Office365 sign-in was refused (reason in details).',
+    description: 'A SAML, Office365 or OpenID Connect sign-in was refused (reason in details).',
     webhook: 'sign_in.failed',
   },
   'auth.identity_linked': {

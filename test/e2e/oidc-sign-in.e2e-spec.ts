@@ -305,6 +305,52 @@ describe('generic OpenID Connect sign-in (a workspace`s own provider)', () => {
       const account = op.account({ name: 'No Mail' });
       expectRefusal(await signInWithOidc(ws.slug, account), 400, 'OIDC_NO_EMAIL');
     });
+
+    it('refuses a deactivated member (MEMBERSHIP_DEACTIVATED), with no session', async () => {
+      const ws = await oidcWorkspace();
+      const userId = await addMember(t, ws.slug, 'gone@oidc.example');
+      await t.http
+        .patch(`/api/workspaces/${ws.slug}/members/${userId}`)
+        .set('Authorization', t.internal)
+        .send({ status: 'deactivated' })
+        .expect(200);
+      const gone = op.account({ email: 'gone@oidc.example', email_verified: true });
+      expectRefusal(await signInWithOidc(ws.slug, gone), 403, 'MEMBERSHIP_DEACTIVATED');
+      const sessions: unknown[] = await t.dataSource.query(
+        `SELECT 1 FROM sessions WHERE user_id = $1`,
+        [userId],
+      );
+      expect(sessions).toHaveLength(0);
+    });
+
+    it('creates nobody just in time while only SCIM may provision the workspace', async () => {
+      const ws = await oidcWorkspace();
+      const domain = `${ws.slug}.example.org`;
+      await verifyDomain(t, ws.slug, domain);
+      await t.http
+        .patch(`/api/workspaces/${ws.slug}/settings`)
+        .set('Authorization', t.internal)
+        .send({ scimOnlyProvisioning: true })
+        .expect(200);
+      const email = `late@${domain}`;
+      const late = op.account({ email, email_verified: true });
+      expectRefusal(await signInWithOidc(ws.slug, late), 403, 'NOT_A_MEMBER');
+      expect(await accountExists(email)).toBe(false);
+    });
+
+    it('reports a refusal at the provider (access_denied) as 400 OIDC_IDP_ERROR', async () => {
+      const ws = await oidcWorkspace();
+      const account = op.account({ email: 'cancel@oidc.example', email_verified: true });
+      const login = await t.http.get('/auth/oidc/login').query({ workspace: ws.slug }).expect(302);
+      const back = await op.authorize(login.headers.location!, account.id, { abort: true });
+      const res = await callback({
+        callbackPath: `${back.pathname}${back.search}`,
+        flowCookie: cookiePair(login, FLOW_COOKIE),
+      });
+      expectRefusal(res, 400, 'OIDC_IDP_ERROR');
+      expect(res.body.idpError).toBe('access_denied');
+      expect(res.body.message).toContain('identity provider');
+    });
   });
 
   describe('a disabled or missing method', () => {

@@ -892,8 +892,9 @@ describe('gatehouse on the embedded database (no DATABASE_URL)', () => {
     'migrates and administers the data the service then serves; refuses while the service runs',
     async () => {
       const env = { DATA_DIR: dataDir };
-      expect((await spawnGatehouse(['migration:run'], env)).code).toBe(0);
-      const created = await spawnGatehouse(
+      // In this process: PGlite started and stopped by each command, its lock taken and let go.
+      expect((await gatehouse(['migration:run'], env)).code).toBe(0);
+      const created = await gatehouse(
         [
           'workspace:create',
           'Embedded',
@@ -909,6 +910,7 @@ describe('gatehouse on the embedded database (no DATABASE_URL)', () => {
 
       const server = await startServerProcess(env);
       try {
+        // The bin, in a process of its own, against the server process holding the lock.
         const busy = await spawnGatehouse(['members:list', 'embedded', '--json'], env);
         expect(busy.code).toBe(5);
         expect(busy.error().message).toContain(`in use by process ${server.child.pid}`);
@@ -923,7 +925,7 @@ describe('gatehouse on the embedded database (no DATABASE_URL)', () => {
         await server.exited;
       }
 
-      const listed = await spawnGatehouse(['members:list', 'embedded'], env);
+      const listed = await gatehouse(['members:list', 'embedded'], env);
       expect(listed.code).toBe(0);
       expect(listed.stdout).toContain('ada@embedded.example');
     },

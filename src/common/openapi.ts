@@ -1,0 +1,119 @@
+import { applyDecorators } from '@nestjs/common';
+import {
+  ApiExtraModels,
+  ApiParam,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiResponse,
+  getSchemaPath,
+} from '@nestjs/swagger';
+
+/**
+ * OpenAPI decorators shared by the controllers, so that every operation documents its path
+ * parameters and its error answers the same way, and a client generated from the document
+ * knows the error shape.
+ */
+
+/** The body of every error answer outside SCIM (see ApiExceptionFilter). */
+export class ApiErrorDto {
+  @ApiProperty({ type: 'integer', example: 404, description: 'The HTTP status, repeated' })
+  statusCode: number;
+
+  @ApiProperty({
+    example: 'NOT_FOUND',
+    description: 'Stable UPPER_SNAKE code for programs; see the operation for the likely ones',
+  })
+  code: string;
+
+  @ApiProperty({ description: 'A sentence for humans; may change between versions' })
+  message: string;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    description: 'On 429: seconds to wait before trying again (also the Retry-After header)',
+  })
+  retryAfterSeconds?: number;
+}
+
+/** The statuses an operation may document as error answers. */
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 415 | 429 | 503;
+
+const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
+  400: 'Invalid input: VALIDATION_FAILED, INVALID_CHARACTERS, NESTED_TOO_DEEP, VALUE_TOO_LONG, TOO_MANY_ATTRIBUTES or a code of the operation',
+  401: 'No or an invalid credential: UNAUTHENTICATED',
+  403: 'The credential may not do this: FORBIDDEN',
+  404: 'Not found: WORKSPACE_NOT_FOUND or a code of the operation',
+  405: 'Method not allowed: METHOD_NOT_ALLOWED',
+  409: "In conflict with the resource's state: a code of the operation",
+  412: 'If-Match names a version that is not the current one',
+  413: 'The request body is too large',
+  415: 'Unsupported content type',
+  429: 'Too many attempts: wait retryAfterSeconds (Retry-After)',
+  503: 'The database does not answer; try again: DATABASE_UNAVAILABLE',
+};
+
+/** Error answers carrying a given schema; for the default error body use ApiErrors(). */
+export function apiErrorResponses(
+  model: Function,
+  contentType: string,
+  statuses: ErrorStatus[],
+  codes: Partial<Record<ErrorStatus, string[]>> = {},
+) {
+  return applyDecorators(
+    ApiExtraModels(model),
+    ...statuses.map((status) =>
+      ApiResponse({
+        status,
+        description: codes[status]
+          ? `${ERROR_DESCRIPTIONS[status].replace(/:.*$/, '')}: ${codes[status].join(', ')}`
+          : ERROR_DESCRIPTIONS[status],
+        content: { [contentType]: { schema: { $ref: getSchemaPath(model) } } },
+      }),
+    ),
+  );
+}
+
+/**
+ * The error answers of an operation (or of all a controller's operations), with the error body.
+ * `ApiErrors(400, 404, { 409: ['LAST_ADMIN'] })`: a status with codes lists those codes.
+ */
+export function ApiErrors(...answers: (ErrorStatus | Partial<Record<ErrorStatus, string[]>>)[]) {
+  const codes: Partial<Record<ErrorStatus, string[]>> = {};
+  const statuses = new Set<ErrorStatus>();
+  for (const answer of answers) {
+    if (typeof answer === 'number') {
+      statuses.add(answer);
+      continue;
+    }
+    for (const [status, list] of Object.entries(answer) as [`${ErrorStatus}`, string[]][]) {
+      statuses.add(Number(status) as ErrorStatus);
+      codes[Number(status) as ErrorStatus] = list;
+    }
+  }
+  return apiErrorResponses(ApiErrorDto, 'application/json', [...statuses], codes);
+}
+
+/**
+ * The `{ws}` path parameter and the errors every workspace route can answer: for a controller
+ * under `api/workspaces/:ws`.
+ */
+export function ApiWorkspaceRoutes() {
+  return applyDecorators(
+    ApiWorkspaceParam(),
+    ApiErrors(401, 403, { 404: ['WORKSPACE_NOT_FOUND'] }, 503),
+  );
+}
+
+export function ApiWorkspaceParam() {
+  return ApiParam({
+    name: 'ws',
+    description: 'Workspace id or slug',
+    schema: { type: 'string' },
+    example: 'acme',
+  });
+}
+
+/** A string path parameter such as `{id}`. */
+export function ApiPathParam(name: string, description: string) {
+  return ApiParam({ name, description, schema: { type: 'string' } });
+}

@@ -1,9 +1,10 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiConsumes, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiConsumes, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsString, MaxLength, MinLength } from 'class-validator';
 import type { Request, Response } from 'express';
 import { Public } from '../common/access.decorator.js';
 import { PASSWORD_MAX_LENGTH } from '../common/password-hasher.js';
+import { SIGN_IN_METHODS, type SignInMethod } from '../workspace/sign-in-methods.js';
 import { AuthException } from './auth.errors.js';
 import { PasswordSignInService } from './password-sign-in.service.js';
 import { SameOriginJson } from './same-origin-json.guard.js';
@@ -30,7 +31,33 @@ export class PasswordLoginDto {
   password: string;
 }
 
-export function sessionView(session: ActiveSession) {
+class SessionUserView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() email: string;
+  @ApiProperty({ nullable: true, type: String }) fullName: string | null;
+}
+
+class SessionWorkspaceView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() slug: string;
+  @ApiProperty() name: string;
+}
+
+/** `GET /auth/session` and the password sign-in's answer (the OpenAPI document's shape). */
+export class SessionView {
+  @ApiProperty({ type: SessionUserView }) user: SessionUserView;
+  @ApiProperty({ type: SessionWorkspaceView }) workspace: SessionWorkspaceView;
+  @ApiProperty({ enum: ['admin', 'member'] }) role: string;
+  @ApiProperty({ enum: SIGN_IN_METHODS, description: 'How this session signed in' })
+  method: SignInMethod;
+  @ApiProperty({
+    description:
+      'When the session ends: its lifetime from sign-in, or sooner by the idle timeout when unused',
+  })
+  expiresAt: Date;
+}
+
+export function sessionView(session: ActiveSession): SessionView {
   return {
     user: { id: session.userId, email: session.email, fullName: session.fullName },
     workspace: {
@@ -55,6 +82,7 @@ export class AuthController {
 
   @Post('password/login')
   @HttpCode(200)
+  @ApiOkResponse({ type: SessionView })
   @Public()
   @SameOriginJson('required')
   @ApiConsumes('application/json')
@@ -75,6 +103,7 @@ export class AuthController {
 
   @Get('session')
   @Public()
+  @ApiOkResponse({ type: SessionView })
   async current(@Req() request: Request) {
     return sessionView(await this.requireSession(request));
   }

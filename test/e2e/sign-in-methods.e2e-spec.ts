@@ -125,6 +125,8 @@ describe('sign-in methods on a server without Office365', () => {
       const res = await t.http.get('/docs/json').expect(200);
       const schema = res.body.components.schemas.SignInMethodsDto;
       expect(Object.keys(schema.properties).sort()).toEqual([...SIGN_IN_METHODS].sort());
+      const session = res.body.components.schemas.SessionView;
+      expect(session.properties.method.enum).toEqual([...SIGN_IN_METHODS]);
     });
 
     it('refuses an unknown method in the settings, and changes nothing', async () => {

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, NotFoundException, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequireAccess } from '../common/access.decorator.js';
+import { ApiErrors } from '../common/openapi.js';
 import { pageOf } from '../common/paging.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/configuration.js';
@@ -22,6 +23,7 @@ export class DevOutboxController {
     summary: 'Mails of the outbox, newest first (development: only when SMTP_URL is not set)',
     description: 'Answers 404 when SMTP_URL is set, so mail bodies are never exposed there.',
   })
+  @ApiErrors(400, 401, 403, 404, 503)
   list(@Query() query: ListOutboxQuery) {
     if (this.config.mail.smtpUrl)
       throw new NotFoundException('The outbox is shown only when SMTP_URL is not set.');

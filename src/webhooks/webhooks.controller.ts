@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequireAccess } from '../common/access.decorator.js';
+import { ApiErrors, ApiWorkspaceRoutes } from '../common/openapi.js';
 import { PageQuery, pageOf } from '../common/paging.js';
 import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from '../workspace/actor.js';
 import { Workspace } from '../workspace/entities/workspace.entity.js';
@@ -10,6 +11,7 @@ import { WebhookService } from './webhook.service.js';
 @ApiTags('webhooks')
 @ApiBearerAuth()
 @ApiCookieAuth()
+@ApiWorkspaceRoutes()
 @Controller('api/workspaces/:ws/webhooks')
 export class WebhooksController {
   constructor(private readonly webhooks: WebhookService) {}
@@ -17,6 +19,10 @@ export class WebhooksController {
   @Post()
   @RequireAccess('admin')
   @ApiOperation({ summary: 'Add an endpoint; the answer carries its signing secret, once' })
+  @ApiErrors(
+    { 400: ['VALIDATION_FAILED', 'WEBHOOK_URL_NOT_ALLOWED'] },
+    { 409: ['WEBHOOK_LIMIT_REACHED'] },
+  )
   create(
     @CurrentWorkspace() workspace: Workspace,
     @Body() body: CreateWebhookDto,
@@ -27,12 +33,14 @@ export class WebhooksController {
 
   @Get()
   @RequireAccess('admin')
+  @ApiErrors(400)
   list(@CurrentWorkspace() workspace: Workspace, @Query() query: PageQuery) {
     return this.webhooks.list(workspace.id, pageOf(query));
   }
 
   @Get(':id')
   @RequireAccess('admin')
+  @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'WEBHOOK_NOT_FOUND'] })
   get(@CurrentWorkspace() workspace: Workspace, @Param('id') id: string) {
     return this.webhooks.get(workspace.id, id);
   }
@@ -40,6 +48,10 @@ export class WebhooksController {
   @Patch(':id')
   @RequireAccess('admin')
   @ApiOperation({ summary: 'Change the URL, events or description; enable or disable' })
+  @ApiErrors(
+    { 400: ['VALIDATION_FAILED', 'WEBHOOK_URL_NOT_ALLOWED'] },
+    { 404: ['WORKSPACE_NOT_FOUND', 'WEBHOOK_NOT_FOUND'] },
+  )
   update(
     @CurrentWorkspace() workspace: Workspace,
     @Param('id') id: string,
@@ -52,6 +64,7 @@ export class WebhooksController {
   @Delete(':id')
   @HttpCode(204)
   @RequireAccess('admin')
+  @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'WEBHOOK_NOT_FOUND'] })
   async remove(
     @CurrentWorkspace() workspace: Workspace,
     @Param('id') id: string,
@@ -63,6 +76,7 @@ export class WebhooksController {
   @Post(':id/secret')
   @RequireAccess('admin')
   @ApiOperation({ summary: 'Replace the signing secret; the answer carries the new one, once' })
+  @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'WEBHOOK_NOT_FOUND'] })
   rotateSecret(
     @CurrentWorkspace() workspace: Workspace,
     @Param('id') id: string,
@@ -74,6 +88,7 @@ export class WebhooksController {
   @Get(':id/deliveries')
   @RequireAccess('admin')
   @ApiOperation({ summary: "The endpoint's delivery log, newest first" })
+  @ApiErrors(400, { 404: ['WORKSPACE_NOT_FOUND', 'WEBHOOK_NOT_FOUND'] })
   deliveries(
     @CurrentWorkspace() workspace: Workspace,
     @Param('id') id: string,

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
 import { RequireAccess } from '../common/access.decorator.js';
+import { ApiErrors, ApiPathParam, ApiWorkspaceRoutes } from '../common/openapi.js';
 import {
   type Actor,
   type AuditActor,
@@ -17,18 +18,24 @@ import { Workspace } from './entities/workspace.entity.js';
 @ApiTags('domains')
 @ApiBearerAuth()
 @ApiCookieAuth()
+@ApiWorkspaceRoutes()
 @Controller('api/workspaces/:ws/domains')
 export class DomainsController {
   constructor(private readonly domains: DomainService) {}
 
   @Get()
   @RequireAccess('admin')
+  @ApiErrors(400)
   list(@CurrentWorkspace() workspace: Workspace, @Query() query: PageQuery) {
     return this.domains.list(workspace.id, pageOf(query));
   }
 
   @Post()
   @RequireAccess('admin')
+  @ApiErrors(
+    { 400: ['VALIDATION_FAILED', 'DOMAIN_INVALID', 'CONSUMER_DOMAIN'] },
+    { 409: ['DOMAIN_ALREADY_ADDED', 'DOMAIN_ALREADY_CLAIMED'] },
+  )
   add(
     @CurrentWorkspace() workspace: Workspace,
     @Body() body: AddDomainDto,
@@ -39,6 +46,7 @@ export class DomainsController {
 
   @Get(':domain')
   @RequireAccess('admin')
+  @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'DOMAIN_NOT_FOUND'] })
   get(@CurrentWorkspace() workspace: Workspace, @Param('domain') domain: string) {
     return this.domains.get(workspace.id, domain);
   }
@@ -46,6 +54,13 @@ export class DomainsController {
   @Post(':domain/verify')
   @HttpCode(200)
   @RequireAccess('admin')
+  @ApiErrors(
+    400,
+    { 403: ['FORBIDDEN'] },
+    { 404: ['WORKSPACE_NOT_FOUND', 'DOMAIN_NOT_FOUND'] },
+    { 409: ['DOMAIN_ALREADY_CLAIMED'] },
+    { 422: ['DOMAIN_VERIFICATION_FAILED'] },
+  )
   verify(
     @CurrentWorkspace() workspace: Workspace,
     @Param('domain') domain: string,
@@ -66,6 +81,7 @@ export class DomainsController {
   @Delete(':domain')
   @HttpCode(204)
   @RequireAccess('admin')
+  @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'DOMAIN_NOT_FOUND'] })
   async remove(
     @CurrentWorkspace() workspace: Workspace,
     @Param('domain') domain: string,

@@ -19,6 +19,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { RequireAccess } from '../common/access.decorator.js';
+import { ApiErrors, ApiWorkspaceRoutes } from '../common/openapi.js';
 import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from './actor.js';
 import { PageQuery, pageOf } from '../common/paging.js';
 import {
@@ -34,6 +35,7 @@ import { GroupService } from './group.service.js';
 @ApiTags('groups')
 @ApiBearerAuth()
 @ApiCookieAuth()
+@ApiWorkspaceRoutes()
 @Controller('api/workspaces/:ws/groups')
 export class GroupsController {
   constructor(private readonly groups: GroupService) {}
@@ -41,6 +43,7 @@ export class GroupsController {
   @Get()
   @RequireAccess('admin')
   @ApiOkResponse({ type: GroupPageDto })
+  @ApiErrors(400)
   list(@CurrentWorkspace() workspace: Workspace, @Query() query: ListGroupsQuery) {
     return this.groups.list(workspace.id, { displayName: query.displayName }, pageOf(query));
   }
@@ -48,6 +51,7 @@ export class GroupsController {
   @Post()
   @RequireAccess('admin')
   @ApiCreatedResponse({ type: GroupDto })
+  @ApiErrors(400, { 409: ['GROUP_NAME_TAKEN', 'SCIM_ONLY_PROVISIONING'] })
   create(
     @CurrentWorkspace() workspace: Workspace,
     @Body() body: CreateGroupDto,
@@ -59,12 +63,14 @@ export class GroupsController {
   @Get(':id')
   @RequireAccess('admin')
   @ApiOkResponse({ type: GroupDto })
+  @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'GROUP_NOT_FOUND'] })
   get(@CurrentWorkspace() workspace: Workspace, @Param('id') id: string) {
     return this.groups.get(workspace.id, id);
   }
 
   @Get(':id/members')
   @RequireAccess('admin')
+  @ApiErrors(400, { 404: ['WORKSPACE_NOT_FOUND', 'GROUP_NOT_FOUND'] })
   listMembers(
     @CurrentWorkspace() workspace: Workspace,
     @Param('id') id: string,
@@ -81,6 +87,11 @@ export class GroupsController {
       'adminRole may be set on groups pushed by SCIM and under SCIM-only provisioning (identity providers such as Okta cannot push it); renaming them is refused (409 SCIM_MANAGED, 409 SCIM_ONLY_PROVISIONING).',
   })
   @ApiOkResponse({ type: GroupDto })
+  @ApiErrors(
+    400,
+    { 404: ['WORKSPACE_NOT_FOUND', 'GROUP_NOT_FOUND'] },
+    { 409: ['GROUP_NAME_TAKEN', 'SCIM_MANAGED', 'SCIM_ONLY_PROVISIONING'] },
+  )
   update(
     @CurrentWorkspace() workspace: Workspace,
     @Param('id') id: string,
@@ -93,6 +104,7 @@ export class GroupsController {
   @Delete(':id')
   @HttpCode(204)
   @RequireAccess('admin')
+  @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'GROUP_NOT_FOUND'] }, 409)
   async remove(
     @CurrentWorkspace() workspace: Workspace,
     @Param('id') id: string,
@@ -104,6 +116,7 @@ export class GroupsController {
   @Put(':id/members/:userId')
   @HttpCode(204)
   @RequireAccess('admin')
+  @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'GROUP_NOT_FOUND', 'MEMBER_NOT_FOUND'] }, 409)
   async addMember(
     @CurrentWorkspace() workspace: Workspace,
     @Param('id') id: string,
@@ -116,6 +129,7 @@ export class GroupsController {
   @Delete(':id/members/:userId')
   @HttpCode(204)
   @RequireAccess('admin')
+  @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'GROUP_NOT_FOUND', 'MEMBER_NOT_FOUND'] }, 409)
   async removeMember(
     @CurrentWorkspace() workspace: Workspace,
     @Param('id') id: string,

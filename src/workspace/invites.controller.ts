@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
 import { RequireAccess } from '../common/access.decorator.js';
+import { ApiErrors, ApiWorkspaceRoutes } from '../common/openapi.js';
 import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from './actor.js';
 import { PageQuery, pageOf } from '../common/paging.js';
 import { CreateInviteDto } from './dto/invite.dto.js';
@@ -10,12 +11,14 @@ import { InviteService } from './invite.service.js';
 @ApiTags('invites')
 @ApiBearerAuth()
 @ApiCookieAuth()
+@ApiWorkspaceRoutes()
 @Controller('api/workspaces/:ws/invites')
 export class InvitesController {
   constructor(private readonly invites: InviteService) {}
 
   @Post()
   @RequireAccess('admin')
+  @ApiErrors(400, 409)
   create(
     @CurrentWorkspace() workspace: Workspace,
     @Body() body: CreateInviteDto,
@@ -30,6 +33,7 @@ export class InvitesController {
 
   @Get()
   @RequireAccess('admin')
+  @ApiErrors(400)
   list(@CurrentWorkspace() workspace: Workspace, @Query() query: PageQuery) {
     return this.invites.list(workspace.id, pageOf(query));
   }
@@ -37,6 +41,7 @@ export class InvitesController {
   @Delete(':id')
   @HttpCode(204)
   @RequireAccess('admin')
+  @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'INVITE_NOT_FOUND'] })
   async revoke(
     @CurrentWorkspace() workspace: Workspace,
     @Param('id') id: string,

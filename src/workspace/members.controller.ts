@@ -8,6 +8,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { RequireAccess } from '../common/access.decorator.js';
+import { ApiErrors, ApiWorkspaceRoutes } from '../common/openapi.js';
 import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from './actor.js';
 import { pageOf } from '../common/paging.js';
 import {
@@ -23,12 +24,14 @@ import { MemberService } from './member.service.js';
 @ApiTags('members')
 @ApiBearerAuth()
 @ApiCookieAuth()
+@ApiWorkspaceRoutes()
 @Controller('api/workspaces/:ws/members')
 export class MembersController {
   constructor(private readonly members: MemberService) {}
 
   @Get()
   @RequireAccess('admin')
+  @ApiErrors(400)
   list(@CurrentWorkspace() workspace: Workspace, @Query() query: ListMembersQuery) {
     const { status, role, email } = query;
     return this.members.list(workspace.id, { status, role, email }, pageOf(query));
@@ -36,6 +39,7 @@ export class MembersController {
 
   @Post()
   @RequireAccess('internal')
+  @ApiErrors(400, 409)
   add(
     @CurrentWorkspace() workspace: Workspace,
     @Body() body: AddMemberDto,
@@ -58,6 +62,7 @@ export class MembersController {
       'Removed members are not re-created by just-in-time sign-in (SAML) until an admin adds or invites them again, deletes the removal, or the identity provider provisions them by SCIM. Newest first.',
   })
   @ApiOkResponse({ type: MemberRemovalPageDto })
+  @ApiErrors(400)
   listRemovals(@CurrentWorkspace() workspace: Workspace, @Query() query: ListMemberRemovalsQuery) {
     return this.members.listRemovals(workspace.id, { email: query.email }, pageOf(query));
   }
@@ -71,6 +76,7 @@ export class MembersController {
       'The person may be created just in time again at their next sign-in (404 MEMBER_REMOVAL_NOT_FOUND when no removal is recorded).',
   })
   @ApiNoContentResponse()
+  @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'MEMBER_REMOVAL_NOT_FOUND'] })
   async deleteRemoval(
     @CurrentWorkspace() workspace: Workspace,
     @Param('userId') userId: string,
@@ -81,12 +87,14 @@ export class MembersController {
 
   @Get(':userId')
   @RequireAccess('self')
+  @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'MEMBER_NOT_FOUND'] })
   get(@CurrentWorkspace() workspace: Workspace, @Param('userId') userId: string) {
     return this.members.get(workspace.id, userId);
   }
 
   @Patch(':userId')
   @RequireAccess('admin')
+  @ApiErrors(400, { 404: ['WORKSPACE_NOT_FOUND', 'MEMBER_NOT_FOUND'] }, 409)
   update(
     @CurrentWorkspace() workspace: Workspace,
     @Param('userId') userId: string,
@@ -104,6 +112,7 @@ export class MembersController {
     description:
       'The removal is recorded (GET .../members/removals): just-in-time sign-in does not re-create the person until an admin adds or invites them again, or deletes the removal; a SCIM assignment from the identity provider still provisions them.',
   })
+  @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'MEMBER_NOT_FOUND'] }, 409)
   async remove(
     @CurrentWorkspace() workspace: Workspace,
     @Param('userId') userId: string,
@@ -114,6 +123,7 @@ export class MembersController {
 
   @Delete(':userId/sessions')
   @RequireAccess('admin')
+  @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'MEMBER_NOT_FOUND'] })
   async revokeSessions(
     @CurrentWorkspace() workspace: Workspace,
     @Param('userId') userId: string,

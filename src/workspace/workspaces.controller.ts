@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
 import { RequireAccess } from '../common/access.decorator.js';
+import { ApiErrors, ApiWorkspaceParam } from '../common/openapi.js';
 import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from './actor.js';
 import { PageQuery, pageOf } from '../common/paging.js';
 import { CreateWorkspaceDto, ForceQuery, UpdateSettingsDto } from './dto/workspace.dto.js';
@@ -23,6 +24,7 @@ export function workspaceView(workspace: Workspace, warnings?: SettingsWarning[]
 @ApiTags('workspaces')
 @ApiBearerAuth()
 @ApiCookieAuth()
+@ApiErrors(401, 403, 503)
 @Controller('api/workspaces')
 export class WorkspacesController {
   constructor(
@@ -32,12 +34,14 @@ export class WorkspacesController {
 
   @Post()
   @RequireAccess('internal')
+  @ApiErrors(400, { 409: ['SLUG_TAKEN'] })
   async create(@Body() body: CreateWorkspaceDto, @CurrentAuditActor() actor: AuditActor) {
     return this.detailedView(await this.workspaces.create(body, actor));
   }
 
   @Get()
   @RequireAccess('internal')
+  @ApiErrors(400)
   async list(@Query() query: PageQuery) {
     const page = await this.workspaces.list(pageOf(query));
     return { ...page, items: page.items.map((w) => workspaceView(w)) };
@@ -45,12 +49,20 @@ export class WorkspacesController {
 
   @Get(':ws')
   @RequireAccess('admin')
+  @ApiWorkspaceParam()
+  @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND'] })
   get(@CurrentWorkspace() workspace: Workspace) {
     return this.detailedView(workspace);
   }
 
   @Patch(':ws/settings')
   @RequireAccess('admin')
+  @ApiWorkspaceParam()
+  @ApiErrors(
+    400,
+    { 404: ['WORKSPACE_NOT_FOUND'] },
+    { 409: ['NO_SIGN_IN_METHOD', 'NO_USABLE_SIGN_IN_METHOD', 'SCIM_REQUIRES_SAML_ONLY'] },
+  )
   async updateSettings(
     @CurrentWorkspace() workspace: Workspace,
     @Body() body: UpdateSettingsDto,
@@ -65,6 +77,8 @@ export class WorkspacesController {
   @Post(':ws/sessions/revoke')
   @HttpCode(200)
   @RequireAccess('admin')
+  @ApiWorkspaceParam()
+  @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND'] })
   async revokeAllSessions(
     @CurrentWorkspace() workspace: Workspace,
     @CurrentAuditActor() actor: AuditActor,

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
 import { RequireAccess } from '../../common/access.decorator.js';
+import { ApiErrors, ApiWorkspaceRoutes } from '../../common/openapi.js';
 import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from '../../workspace/actor.js';
 import { ForceQuery } from '../../workspace/dto/workspace.dto.js';
 import { Workspace } from '../../workspace/entities/workspace.entity.js';
@@ -11,18 +12,21 @@ import { OidcConfigurationService } from './oidc-configuration.service.js';
 @ApiTags('oidc-provider')
 @ApiBearerAuth()
 @ApiCookieAuth()
+@ApiWorkspaceRoutes()
 @Controller('api/workspaces/:ws/oidc-provider')
 export class OidcConfigurationController {
   constructor(private readonly configurations: OidcConfigurationService) {}
 
   @Get()
   @RequireAccess('admin')
+  @ApiErrors(404)
   async get(@CurrentWorkspace() workspace: Workspace) {
     return this.configurations.view(workspace, await this.configurations.get(workspace.id));
   }
 
   @Put()
   @RequireAccess('admin')
+  @ApiErrors(400, 409)
   async put(
     @CurrentWorkspace() workspace: Workspace,
     @Body() body: PutOidcConfigurationDto,
@@ -37,6 +41,7 @@ export class OidcConfigurationController {
   @Delete()
   @HttpCode(204)
   @RequireAccess('admin')
+  @ApiErrors(400, 404, 409)
   async remove(
     @CurrentWorkspace() workspace: Workspace,
     @Query() query: ForceQuery,

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
 import { RequireAccess } from '../../common/access.decorator.js';
+import { ApiErrors, ApiWorkspaceRoutes } from '../../common/openapi.js';
 import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from '../../workspace/actor.js';
 import { ForceQuery } from '../../workspace/dto/workspace.dto.js';
 import { Workspace } from '../../workspace/entities/workspace.entity.js';
@@ -10,12 +11,14 @@ import { SamlProviderService } from './saml-provider.service.js';
 @ApiTags('saml-providers')
 @ApiBearerAuth()
 @ApiCookieAuth()
+@ApiWorkspaceRoutes()
 @Controller('api/workspaces/:ws/saml-providers')
 export class SamlProvidersController {
   constructor(private readonly providers: SamlProviderService) {}
 
   @Get()
   @RequireAccess('admin')
+  @ApiErrors(400)
   async list(@CurrentWorkspace() workspace: Workspace) {
     const providers = await this.providers.list(workspace.id);
     return { items: providers.map((p) => this.providers.view(p)), total: providers.length };
@@ -23,6 +26,17 @@ export class SamlProvidersController {
 
   @Post()
   @RequireAccess('admin')
+  @ApiErrors(
+    {
+      400: [
+        'VALIDATION_FAILED',
+        'SAML_INVALID_CERTIFICATE',
+        'SAML_INVALID_METADATA',
+        'SAML_INVALID_PROVIDER_INPUT',
+      ],
+    },
+    { 409: ['SAML_PROVIDER_NAME_TAKEN'] },
+  )
   async create(
     @CurrentWorkspace() workspace: Workspace,
     @Body() body: CreateSamlProviderDto,
@@ -33,12 +47,14 @@ export class SamlProvidersController {
 
   @Get(':id')
   @RequireAccess('admin')
+  @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'SAML_PROVIDER_NOT_FOUND'] })
   async get(@CurrentWorkspace() workspace: Workspace, @Param('id') id: string) {
     return this.providers.view(await this.providers.get(workspace.id, id));
   }
 
   @Patch(':id')
   @RequireAccess('admin')
+  @ApiErrors(400, { 404: ['WORKSPACE_NOT_FOUND', 'SAML_PROVIDER_NOT_FOUND'] }, 409)
   async update(
     @CurrentWorkspace() workspace: Workspace,
     @Param('id') id: string,
@@ -54,6 +70,7 @@ export class SamlProvidersController {
   @Delete(':id')
   @HttpCode(204)
   @RequireAccess('admin')
+  @ApiErrors(400, { 404: ['WORKSPACE_NOT_FOUND', 'SAML_PROVIDER_NOT_FOUND'] }, 409)
   async remove(
     @CurrentWorkspace() workspace: Workspace,
     @Param('id') id: string,

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/co
 import { ApiBearerAuth, ApiCookieAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
 import { RequireAccess } from '../../common/access.decorator.js';
+import { ApiErrors, ApiWorkspaceRoutes } from '../../common/openapi.js';
 import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from '../../workspace/actor.js';
 import { PageQuery, pageOf } from '../../common/paging.js';
 import { Workspace } from '../../workspace/entities/workspace.entity.js';
@@ -18,6 +19,7 @@ export class EnableScimDto {
 @ApiTags('scim-connection')
 @ApiBearerAuth()
 @ApiCookieAuth()
+@ApiWorkspaceRoutes()
 @Controller('api/workspaces/:ws/scim')
 export class ScimConnectionController {
   constructor(
@@ -27,6 +29,7 @@ export class ScimConnectionController {
 
   @Get()
   @RequireAccess('admin')
+  @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND'] })
   status(@CurrentWorkspace() workspace: Workspace) {
     return this.connections.status(workspace.id);
   }
@@ -34,6 +37,7 @@ export class ScimConnectionController {
   /** Enables SCIM; the token is shown in this response only. */
   @Post()
   @RequireAccess('admin')
+  @ApiErrors(400, { 409: ['SCIM_ALREADY_ENABLED', 'SCIM_REQUIRES_SAML_ONLY'] })
   enable(
     @CurrentWorkspace() workspace: Workspace,
     @Body() body: EnableScimDto,
@@ -45,6 +49,7 @@ export class ScimConnectionController {
   /** A new token; the previous one keeps working for SCIM_TOKEN_GRACE_SECONDS. */
   @Post('token')
   @RequireAccess('admin')
+  @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'SCIM_NOT_ENABLED'] })
   rotate(@CurrentWorkspace() workspace: Workspace, @CurrentAuditActor() actor: AuditActor) {
     return this.connections.rotateToken(workspace.id, actor);
   }
@@ -52,6 +57,7 @@ export class ScimConnectionController {
   @Delete()
   @HttpCode(204)
   @RequireAccess('admin')
+  @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'SCIM_NOT_ENABLED'] })
   async disable(@CurrentWorkspace() workspace: Workspace, @CurrentAuditActor() actor: AuditActor) {
     await this.connections.disable(workspace.id, actor);
   }
@@ -59,6 +65,7 @@ export class ScimConnectionController {
   /** The workspace's recent SCIM requests, newest first. */
   @Get('requests')
   @RequireAccess('admin')
+  @ApiErrors(400)
   requests(@CurrentWorkspace() workspace: Workspace, @Query() query: PageQuery) {
     return this.requestLog.list(workspace.id, pageOf(query));
   }

@@ -36,7 +36,8 @@ export class ApiErrorDto {
 }
 
 /** The statuses an operation may document as error answers. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 415 | 429 | 503;
+export type ErrorStatus =
+  400 | 401 | 403 | 404 | 405 | 409 | 410 | 412 | 413 | 415 | 422 | 429 | 503;
 
 const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
   400: 'Invalid input: VALIDATION_FAILED, INVALID_CHARACTERS, NESTED_TOO_DEEP, VALUE_TOO_LONG, TOO_MANY_ATTRIBUTES or a code of the operation',
@@ -45,9 +46,11 @@ const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
   404: 'Not found: WORKSPACE_NOT_FOUND or a code of the operation',
   405: 'Method not allowed: METHOD_NOT_ALLOWED',
   409: "In conflict with the resource's state: a code of the operation",
+  410: 'Gone: a code of the operation',
   412: 'If-Match names a version that is not the current one',
   413: 'The request body is too large',
   415: 'Unsupported content type',
+  422: 'Well-formed but cannot be done: a code of the operation',
   429: 'Too many attempts: wait retryAfterSeconds (Retry-After)',
   503: 'The database does not answer; try again: DATABASE_UNAVAILABLE',
 };

@@ -27,19 +27,19 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 
 function operations(document: Document) {
   return Object.entries(document.paths).flatMap(([path, item]) =>
-    METHODS.filter((method) => item[method]).map((method) => ({
-      path,
-      method,
-      operation: item[method],
-      parameters: [...(item.parameters ?? []), ...(item[method].parameters ?? [])],
-    })),
+    METHODS.flatMap((method) => {
+      const operation = item[method];
+      if (!operation) return [];
+      const parameters = [...(item.parameters ?? []), ...(operation.parameters ?? [])];
+      return [{ path, method, operation, parameters }];
+    }),
   );
 }
 
 /** `{x}` in a path template without its `in: path` parameter, or the reverse. */
 function pathParameterProblems(document: Document): string[] {
   return operations(document).flatMap(({ path, method, parameters }) => {
-    const inTemplate = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+    const inTemplate = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] ?? '');
     const declared = parameters.filter((p) => p.in === 'path').map((p) => p.name);
     return [
       ...inTemplate
@@ -78,6 +78,12 @@ function operationsWithoutErrors(document: Document): string[] {
     .map(({ path, method }) => `${method.toUpperCase()} ${path}`);
 }
 
+function operationOf(document: Document, path: string, method: string): Operation {
+  const operation = document.paths[path]?.[method];
+  if (!operation) throw new Error(`${method.toUpperCase()} ${path} is not documented`);
+  return operation;
+}
+
 interface RouteLayer {
   route?: { path: unknown; methods: Record<string, boolean> };
 }
@@ -85,13 +91,14 @@ interface RouteLayer {
 /** `METHOD /path/{param}` of every route the Express app serves, but the documentation's own. */
 function servedRoutes(t: TestApp): string[] {
   const stack = (t.app.getHttpAdapter().getInstance().router as { stack: RouteLayer[] }).stack;
-  return stack.flatMap(({ route }) => {
+  const routes = stack.flatMap(({ route }) => {
     if (!route || typeof route.path !== 'string' || route.path.startsWith('/docs')) return [];
     const path = route.path.replace(/:(\w+)/g, '{$1}');
     return Object.keys(route.methods)
       .filter((method) => route.methods[method] && method !== '_all')
       .map((method) => `${method.toUpperCase()} ${path}`);
   });
+  return [...new Set(routes)];
 }
 
 function documentedRoutes(document: Document): string[] {
@@ -141,7 +148,7 @@ describe('OpenAPI document', () => {
 
   it('types integer query parameters as integer', () => {
     expect(numberQueryParameters(document)).toEqual([]);
-    const members = document.paths['/api/workspaces/{ws}/members'].get.parameters ?? [];
+    const members = operationOf(document, '/api/workspaces/{ws}/members', 'get').parameters ?? [];
     expect(members.find((p) => p.name === 'limit')?.schema?.type).toBe('integer');
   });
 
@@ -153,9 +160,10 @@ describe('OpenAPI document', () => {
 
   it('refuses documents that break each rule', () => {
     const broken = structuredClone(document);
-    const get = broken.paths['/api/workspaces/{ws}/members'].get;
+    const item = broken.paths['/api/workspaces/{ws}/members'] ?? {};
+    const get = operationOf(broken, '/api/workspaces/{ws}/members', 'get');
     get.parameters = (get.parameters ?? []).filter((p) => p.name !== 'ws');
-    broken.paths['/api/workspaces/{ws}/members'].parameters = [];
+    item.parameters = [];
     expect(pathParameterProblems(broken)).toEqual([
       'GET /api/workspaces/{ws}/members: no path parameter "ws"',
     ]);
@@ -174,7 +182,7 @@ describe('OpenAPI document', () => {
     get.responses = { '200': {} };
     expect(operationsWithoutErrors(broken)).toEqual(['GET /api/workspaces/{ws}/members']);
 
-    delete broken.paths['/api/workspaces/{ws}/members'].get;
+    delete item.get;
     expect(servedRoutes(t)).toContain('GET /api/workspaces/{ws}/members');
     expect(documentedRoutes(broken)).not.toContain('GET /api/workspaces/{ws}/members');
   });

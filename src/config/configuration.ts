@@ -9,6 +9,20 @@ const booleanFromEnv = z
 
 const positiveInt = z.coerce.number().int().positive();
 
+/** A comma-separated list of secrets (a rotation's previous values), each ≥ 32 characters. */
+const secretList = z
+  .string()
+  .transform((value) => value.split(',').map((item) => item.trim()))
+  .superRefine((items, ctx) => {
+    items.forEach((item, i) => {
+      if (item.length < 32)
+        ctx.addIssue({
+          code: 'custom',
+          message: `value ${i + 1} of ${items.length} must be at least 32 characters (comma-separated list)`,
+        });
+    });
+  });
+
 export const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -24,7 +38,9 @@ export const environmentSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   MIGRATE_ON_START: booleanFromEnv.default(true),
   INTERNAL_API_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  INTERNAL_API_TOKEN_PREVIOUS: secretList.optional(),
   SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  SECRET_KEY_PREVIOUS: secretList.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   TRUST_PROXY: booleanFromEnv.default(false),
@@ -104,7 +120,15 @@ export interface AppConfig {
   internalApiToken: string;
   /** True when the token was generated at start (development only) and must be shown once. */
   internalApiTokenGenerated: boolean;
+  /** Tokens still accepted during a rotation (INTERNAL_API_TOKEN_PREVIOUS); empty otherwise. */
+  previousInternalApiTokens: string[];
+  /** Makes every new digest and sealed value. */
   secretKey: string;
+  /**
+   * Keys still accepted during a rotation (SECRET_KEY_PREVIOUS): digests made and values sealed
+   * under them are recognised, never new ones made. Empty otherwise.
+   */
+  previousSecretKeys: string[];
   logLevel: string;
   /** The Bearer token `GET /metrics` takes; undefined: the internal API token. */
   metrics: { token: string | undefined };
@@ -160,6 +184,30 @@ function isPlaceholder(value: string): boolean {
   return PLACEHOLDER_PATTERN.test(value);
 }
 
+/**
+ * What is wrong with a list of previous secrets, naming positions, never values: equal to the
+ * current one (the rotation would change nothing), repeated, or a placeholder in production.
+ */
+function previousSecretProblems(
+  name: string,
+  previous: string[] | undefined,
+  current: string | undefined,
+  production: boolean,
+): string[] {
+  const problems: string[] = [];
+  (previous ?? []).forEach((value, i) => {
+    const which = `value ${i + 1}`;
+    if (value === current)
+      problems.push(
+        `${name}: ${which} equals ${name.replace(/_PREVIOUS$/, '')}; list old values only`,
+      );
+    else if (previous?.indexOf(value) !== i) problems.push(`${name}: ${which} is repeated`);
+    if (production && isPlaceholder(value))
+      problems.push(`${name}: ${which} looks like a placeholder; use a random value`);
+  });
+  return problems;
+}
+
 /** Reads and validates the environment once. Throws ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
   const present = Object.fromEntries(
@@ -192,6 +240,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (production && e.OFFICE365_CLIENT_ID && !e.OFFICE365_ISSUER.startsWith('https://')) {
     problems.push('OFFICE365_ISSUER: must be an https URL when NODE_ENV=production');
   }
+  const secretKey = e.SECRET_KEY ?? DEVELOPMENT_SECRET_KEY;
+  problems.push(
+    ...previousSecretProblems('SECRET_KEY_PREVIOUS', e.SECRET_KEY_PREVIOUS, secretKey, production),
+    ...previousSecretProblems(
+      'INTERNAL_API_TOKEN_PREVIOUS',
+      e.INTERNAL_API_TOKEN_PREVIOUS,
+      e.INTERNAL_API_TOKEN,
+      production,
+    ),
+  );
+  if (e.INTERNAL_API_TOKEN_PREVIOUS && !e.INTERNAL_API_TOKEN)
+    problems.push('INTERNAL_API_TOKEN_PREVIOUS: needs INTERNAL_API_TOKEN set (the new token)');
   if (e.OFFICE365_CLIENT_ID && !e.OFFICE365_CLIENT_SECRET) {
     problems.push('OFFICE365_CLIENT_SECRET: required when OFFICE365_CLIENT_ID is set');
   }
@@ -219,7 +279,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     internalApiToken: e.INTERNAL_API_TOKEN ?? randomBytes(32).toString('base64url'),
     internalApiTokenGenerated,
-    secretKey: e.SECRET_KEY ?? DEVELOPMENT_SECRET_KEY,
+    previousInternalApiTokens: e.INTERNAL_API_TOKEN_PREVIOUS ?? [],
+    secretKey,
+    previousSecretKeys: e.SECRET_KEY_PREVIOUS ?? [],
     logLevel: e.LOG_LEVEL,
     metrics: { token: e.METRICS_TOKEN },
     session: {

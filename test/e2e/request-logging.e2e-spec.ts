@@ -36,11 +36,18 @@ describeOnServer('request logging', () => {
     await database?.drop();
   });
 
+  /** A request whose answer is read at once (an unread body would hold its connection open). */
   async function call(
     path: string,
     init: RequestInit & { headers?: Record<string, string> } = {},
-  ): Promise<Response> {
-    return fetch(`${server.baseUrl}${path}`, { redirect: 'manual', ...init });
+  ): Promise<{ status: number; headers: Headers; json: () => Promise<unknown> }> {
+    const response = await fetch(`${server.baseUrl}${path}`, { redirect: 'manual', ...init });
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      json: () => Promise.resolve(JSON.parse(text)),
+    };
   }
 
   function internal(path: string, method = 'GET', body?: unknown) {

@@ -16,7 +16,6 @@ import {
 } from 'openid-client';
 import { DataSource } from 'typeorm';
 import { AppException } from '../../common/app-exception.js';
-import { SecretBox } from '../../common/secret-box.js';
 import { safeEqual } from '../../common/secret-tokens.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
@@ -32,6 +31,7 @@ import { safeRedirect } from '../redirect.js';
 import { SessionCookie } from '../session/session-cookie.js';
 import { assertSignInMethodEnabledOrThrow } from '../sign-in-policy.js';
 import { OIDC_FETCH, type OidcFetch } from './oidc-fetch.js';
+import { type FlowState, OidcFlowStates } from './oidc-flow-state.js';
 import type { OidcClient, OidcRequestContext, OidcSignInMethod } from './oidc-method.js';
 import { guardedFetch, OutboundRefusedError } from './outbound-guard.js';
 
@@ -40,18 +40,6 @@ export const OIDC_FLOW_TTL_SECONDS = 10 * 60;
 const SCOPE = 'openid profile email';
 const DISCOVERY_TIMEOUT_SECONDS = 10;
 const MAX_REDIRECT_LENGTH = 1500;
-
-/** What the browser carries (sealed) between the login redirect and the callback. */
-interface FlowState {
-  v: 1;
-  workspaceId: string;
-  state: string;
-  nonce: string;
-  codeVerifier: string;
-  redirect: string;
-  /** Epoch milliseconds. */
-  expiresAt: number;
-}
 
 export interface OidcSignIn {
   token: string;
@@ -67,7 +55,7 @@ function isUnreachable(error: unknown): boolean {
   return error instanceof TypeError && !('code' in error);
 }
 
-export function describeError(error: unknown): string {
+function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
   return `${error.message}${cause}`.slice(0, 500);
@@ -99,7 +87,7 @@ export class OidcSignInFlow {
     string,
     { version: string; configuration: Promise<Configuration> }
   >();
-  private readonly boxes = new Map<string, SecretBox>();
+  private readonly flowStates: OidcFlowStates;
   /** For providers workspace admins choose: loopback only outside production. */
   private readonly guardedFetchImpl: OidcFetch;
 
@@ -113,6 +101,7 @@ export class OidcSignInFlow {
     private readonly throttle: LoginThrottleService,
     private readonly sessionCookie: SessionCookie,
   ) {
+    this.flowStates = new OidcFlowStates(config.secretKey);
     this.guardedFetchImpl = guardedFetch(fetchImpl, {
       allowLoopback: config.nodeEnv !== 'production',
       allowPrivateNetworks: false,
@@ -187,7 +176,10 @@ export class OidcSignInFlow {
       state: flow.state,
       nonce: flow.nonce,
     });
-    return { authorizationUrl: authorizationUrl.href, flowCookie: this.seal(method, flow) };
+    return {
+      authorizationUrl: authorizationUrl.href,
+      flowCookie: this.flowStates.seal(method.flowKeyPurpose, flow),
+    };
   }
 
   /**
@@ -205,7 +197,7 @@ export class OidcSignInFlow {
     method.assertServerConfigured();
     // Taken before anything is checked; a sign-in gives it back (a refusal keeps it).
     await this.throttle.consumeIp(context.ipAddress);
-    const flow = flowCookie ? this.open(method, flowCookie) : null;
+    const flow = flowCookie ? this.flowStates.open(method.flowKeyPurpose, flowCookie) : null;
     if (!flow) {
       throw new AuthException(
         'OIDC_FLOW_INVALID',
@@ -407,41 +399,5 @@ export class OidcSignInFlow {
         `Could not record a failed ${method.label} sign-in: ${describeError(auditError)}`,
       );
     }
-  }
-
-  /** SecretBox (AES-256-GCM) under a key derived from SECRET_KEY for this method's flows only. */
-  private box(method: OidcSignInMethod): SecretBox {
-    let box = this.boxes.get(method.flowKeyPurpose);
-    if (!box) {
-      box = new SecretBox(this.config.secretKey, method.flowKeyPurpose);
-      this.boxes.set(method.flowKeyPurpose, box);
-    }
-    return box;
-  }
-
-  private seal(method: OidcSignInMethod, flow: FlowState): string {
-    return this.box(method).seal(JSON.stringify(flow));
-  }
-
-  /** The flow state, or null when the cookie was not sealed here, is malformed or expired. */
-  private open(method: OidcSignInMethod, sealed: string): FlowState | null {
-    const json = this.box(method).open(sealed);
-    if (json === null) return null;
-    let flow: Partial<FlowState>;
-    try {
-      flow = JSON.parse(json) as Partial<FlowState>;
-    } catch {
-      return null;
-    }
-    const valid =
-      flow.v === 1 &&
-      typeof flow.workspaceId === 'string' &&
-      typeof flow.state === 'string' &&
-      typeof flow.nonce === 'string' &&
-      typeof flow.codeVerifier === 'string' &&
-      typeof flow.redirect === 'string' &&
-      typeof flow.expiresAt === 'number' &&
-      flow.expiresAt > Date.now();
-    return valid ? (flow as FlowState) : null;
   }
 }

@@ -1,9 +1,16 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiConsumes, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import {
+  ApiConsumes,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiProperty,
+  ApiTags,
+} from '@nestjs/swagger';
 import { IsString, MaxLength, MinLength } from 'class-validator';
 import type { Request, Response } from 'express';
 import { Public } from '../common/access.decorator.js';
 import { PASSWORD_MAX_LENGTH } from '../common/password-hasher.js';
+import { ApiErrors } from '../common/openapi.js';
 import { SIGN_IN_METHODS, type SignInMethod } from '../workspace/sign-in-methods.js';
 import { AuthException } from './auth.errors.js';
 import { PasswordSignInService } from './password-sign-in.service.js';
@@ -86,6 +93,22 @@ export class AuthController {
   @Public()
   @SameOriginJson('required')
   @ApiConsumes('application/json')
+  @ApiErrors(
+    400,
+    { 401: ['INVALID_CREDENTIALS'] },
+    {
+      403: [
+        'CROSS_ORIGIN_REQUEST',
+        'SIGN_IN_METHOD_DISABLED',
+        'MEMBERSHIP_DEACTIVATED',
+        'NOT_A_MEMBER',
+        'MEMBER_REMOVED',
+      ],
+    },
+    { 415: ['JSON_REQUIRED'] },
+    { 429: ['TOO_MANY_ATTEMPTS'] },
+    503,
+  )
   async passwordLogin(
     @Body() body: PasswordLoginDto,
     @Req() request: Request,
@@ -104,6 +127,7 @@ export class AuthController {
   @Get('session')
   @Public()
   @ApiOkResponse({ type: SessionView })
+  @ApiErrors({ 401: ['NOT_SIGNED_IN'] }, 503)
   async current(@Req() request: Request) {
     return sessionView(await this.requireSession(request));
   }
@@ -112,6 +136,8 @@ export class AuthController {
   @HttpCode(204)
   @Public()
   @SameOriginJson('optional')
+  @ApiNoContentResponse({ description: 'Signed out; the session cookie is cleared' })
+  @ApiErrors({ 403: ['CROSS_ORIGIN_REQUEST'] }, { 415: ['JSON_REQUIRED'] }, 503)
   async logout(@Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const token = this.cookie.read(request);
     const session = token ? await this.sessions.authenticate(token) : null;

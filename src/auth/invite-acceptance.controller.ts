@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Ip, Param, Post, Req } from '@
 import type { Request } from 'express';
 import { ApiTags } from '@nestjs/swagger';
 import { Public } from '../common/access.decorator.js';
+import { ApiErrors } from '../common/openapi.js';
 import { assertSameOriginWrite } from '../common/same-origin.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { allowedOrigins, type AppConfig } from '../config/configuration.js';
@@ -31,6 +32,12 @@ export class InviteAcceptanceController {
 
   @Get(':token')
   @Public()
+  @ApiErrors(
+    { 404: ['INVITE_NOT_FOUND'] },
+    { 409: ['INVITE_ALREADY_USED'] },
+    { 410: ['INVITE_EXPIRED'] },
+    503,
+  )
   preview(@Param('token') token: string) {
     return this.invites.preview(token);
   }
@@ -38,6 +45,7 @@ export class InviteAcceptanceController {
   @Post(':token/accept')
   @HttpCode(200)
   @Public()
+  @ApiErrors(400, 403, { 404: ['INVITE_NOT_FOUND'] }, 409, { 410: ['INVITE_EXPIRED'] }, 503)
   async accept(
     @Param('token') token: string,
     @Body() body: AcceptInviteDto,

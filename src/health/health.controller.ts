@@ -1,8 +1,9 @@
 import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
-import { ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { Public } from '../common/access.decorator.js';
+import { ApiErrors } from '../common/openapi.js';
 import { DATABASE_UNAVAILABLE_MESSAGE, DatabaseException } from '../database/database.errors.js';
 
 @ApiTags('health')
@@ -24,9 +25,7 @@ export class HealthController {
   @Get('ready')
   @Public()
   @HealthCheck()
-  @ApiServiceUnavailableResponse({
-    description: 'The database does not answer (code DATABASE_UNAVAILABLE).',
-  })
+  @ApiErrors(503)
   async ready(@Res({ passthrough: true }) response: Response) {
     try {
       return await this.health.check([

@@ -9,17 +9,11 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiOkResponse,
-  ApiOperation,
-  ApiProduces,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../common/access.decorator.js';
 import { CommonException } from '../common/app-exception.js';
+import { ApiErrors } from '../common/openapi.js';
 import { safeEqual } from '../common/secret-tokens.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/configuration.js';
@@ -61,7 +55,7 @@ export class MetricsController {
   @ApiOperation({ summary: 'Prometheus metrics (text exposition format)' })
   @ApiProduces('text/plain')
   @ApiOkResponse({ description: 'The metrics', schema: { type: 'string' } })
-  @ApiUnauthorizedResponse({ description: 'No or a wrong token (code UNAUTHENTICATED).' })
+  @ApiErrors(401)
   async scrape(@Res({ passthrough: true }) response: Response): Promise<string> {
     response.setHeader('Content-Type', this.metrics.registry.contentType);
     return this.metrics.registry.metrics();

@@ -62,19 +62,28 @@ function numberQueryParameters(document: Document): string[] {
   );
 }
 
-/** Operations with no 4xx answer carrying the error schema (the SCIM one under /scim/v2). */
+/** Health probes take no input and no credential: no client error is theirs to answer. */
+const WITHOUT_CLIENT_ERRORS = ['GET /health/live', 'GET /health/ready'];
+
+/** Statuses of an operation's answers that carry the error schema (the SCIM one under /scim/v2). */
+function errorStatuses(path: string, operation: Operation): string[] {
+  const schema = path.startsWith('/scim/v2/')
+    ? '#/components/schemas/ScimErrorDto'
+    : '#/components/schemas/ApiErrorDto';
+  return Object.entries(operation.responses ?? {})
+    .filter(([, response]) =>
+      Object.values(response.content ?? {}).some((media) => media.schema?.$ref === schema),
+    )
+    .map(([status]) => status);
+}
+
+/** Operations with no 4xx answer carrying the error schema. */
 function operationsWithoutErrors(document: Document): string[] {
   return operations(document)
-    .filter(({ path, operation }) => {
-      const schema = path.startsWith('/scim/v2/')
-        ? '#/components/schemas/ScimErrorDto'
-        : '#/components/schemas/ApiErrorDto';
-      return !Object.entries(operation.responses ?? {}).some(
-        ([status, response]) =>
-          /^4\d\d$/.test(status) &&
-          Object.values(response.content ?? {}).some((media) => media.schema?.$ref === schema),
-      );
-    })
+    .filter(
+      ({ path, method }) => !WITHOUT_CLIENT_ERRORS.includes(`${method.toUpperCase()} ${path}`),
+    )
+    .filter(({ path, operation }) => !errorStatuses(path, operation).some((s) => /^4\d\d$/.test(s)))
     .map(({ path, method }) => `${method.toUpperCase()} ${path}`);
 }
 
@@ -154,6 +163,9 @@ describe('OpenAPI document', () => {
 
   it('documents error answers with the error schema on every operation', () => {
     expect(operationsWithoutErrors(document)).toEqual([]);
+    expect(errorStatuses('/health/ready', operationOf(document, '/health/ready', 'get'))).toEqual([
+      '503',
+    ]);
     expect(document.components?.schemas).toHaveProperty('ApiErrorDto');
     expect(document.components?.schemas).toHaveProperty('ScimErrorDto');
   });

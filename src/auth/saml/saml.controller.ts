@@ -1,7 +1,14 @@
 import { Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import {
+  ApiConsumes,
+  ApiFoundResponse,
+  ApiOkResponse,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../../common/access.decorator.js';
+import { ApiErrors } from '../../common/openapi.js';
 import { Inject } from '@nestjs/common';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
@@ -24,6 +31,15 @@ export class SamlController {
   /** SP-initiated sign-in: redirect to the IdP; `RelayState` says where to go afterwards. */
   @Get('login')
   @Public()
+  @ApiFoundResponse({ description: 'Redirect to the identity provider (HTTP-Redirect binding)' })
+  @ApiOkResponse({
+    description: 'A page posting the request to the identity provider (HTTP-POST binding)',
+  })
+  @ApiErrors(
+    { 403: ['SAML_PROVIDER_DISABLED', 'SIGN_IN_METHOD_DISABLED'] },
+    { 404: ['SAML_PROVIDER_NOT_FOUND'] },
+    503,
+  )
   async login(
     @Param('providerToken') token: string,
     @Req() request: Request,
@@ -41,6 +57,30 @@ export class SamlController {
   @Post('acs')
   @HttpCode(302)
   @Public()
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiFoundResponse({
+    description: 'Signed in: session cookie, redirect to RelayState or the frontend',
+  })
+  @ApiErrors(
+    {
+      400: [
+        'SAML_MALFORMED_RESPONSE',
+        'SAML_SIGNATURE_INVALID',
+        'SAML_ASSERTION_EXPIRED',
+        'SAML_REPLAYED',
+      ],
+    },
+    {
+      403: [
+        'SAML_PROVIDER_DISABLED',
+        'SIGN_IN_METHOD_DISABLED',
+        'NOT_A_MEMBER',
+        'MEMBERSHIP_DEACTIVATED',
+      ],
+    },
+    { 404: ['SAML_PROVIDER_NOT_FOUND'] },
+    503,
+  )
   async acs(
     @Param('providerToken') token: string,
     @Req() request: Request,
@@ -54,6 +94,9 @@ export class SamlController {
   /** SP metadata for the IdP admin to import; its URL is our entity ID. */
   @Get('metadata')
   @Public()
+  @ApiProduces('application/samlmetadata+xml')
+  @ApiOkResponse({ description: 'SAML 2.0 service provider metadata', schema: { type: 'string' } })
+  @ApiErrors({ 404: ['SAML_PROVIDER_NOT_FOUND'] }, 503)
   async metadata(@Param('providerToken') token: string, @Res() response: Response) {
     const provider = await this.providers.findByToken(token);
     if (!provider) {

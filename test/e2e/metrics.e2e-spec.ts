@@ -1,4 +1,5 @@
 import { createWorkspace, PASSWORD, signIn } from '../support/fixtures.js';
+import { createProvider, idpKeys, postToAcs, responseFor } from '../support/saml-fixtures.js';
 import { oktaUser, scimWorkspace } from '../support/scim-fixtures.js';
 import { INTERNAL_TOKEN, startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -86,7 +87,7 @@ describe('GET /metrics', () => {
     expect(valueOf(samples, 'gatehouse_db_pool_waiting_requests')).toBe(0);
   });
 
-  it('failing: no token, a wrong token, a session cookie or a SCIM token get 401 and no metrics', async () => {
+  it('failing: no token, a wrong one, one without Bearer, another token or a session cookie get 401 and no metrics', async () => {
     const ws = await createWorkspace(t);
     const cookie = await signIn(t, ws.slug, ws.adminEmail);
     const attempts = [
@@ -159,6 +160,36 @@ describe('GET /metrics', () => {
     const after = await scrape();
     expect(signIns(after, 'success') - signIns(before, 'success')).toBe(1);
     expect(signIns(after, 'failure') - signIns(before, 'failure')).toBe(2);
+  });
+
+  it('counts SAML sign-ins by result, under the ACS route template', async () => {
+    const ws = await createWorkspace(t);
+    const [key, otherKey] = await idpKeys();
+    const provider = await createProvider(t, ws.slug, { key: key! });
+    const saml = (samples: Sample[], result: string) =>
+      valueOf(samples, 'gatehouse_sign_ins_total', { method: 'saml', result });
+    const acs = (samples: Sample[], status: string) =>
+      valueOf(samples, 'gatehouse_http_requests_total', {
+        route: '/auth/saml/:providerToken/acs',
+        status,
+      });
+    const before = await scrape();
+    const signedIn = await postToAcs(t, provider, await responseFor(provider, ws.adminEmail));
+    expect(signedIn.status).toBe(302);
+    const wrongKey = await postToAcs(
+      t,
+      provider,
+      await responseFor(provider, ws.adminEmail, { key: otherKey! }),
+    );
+    expect(wrongKey.status).toBeGreaterThanOrEqual(400);
+    expect(wrongKey.status).toBeLessThan(500);
+    const after = await scrape();
+    expect(saml(after, 'success') - saml(before, 'success')).toBe(1);
+    expect(saml(after, 'failure') - saml(before, 'failure')).toBe(1);
+    expect(acs(after, '302') - acs(before, '302')).toBe(1);
+    expect(
+      after.some((s) => Object.values(s.labels).some((v) => v.includes(provider.providerToken))),
+    ).toBe(false);
   });
 
   it('counts SCIM operations by method, resource and result', async () => {

@@ -100,7 +100,7 @@ export class GroupDto {
   })
   adminRoleSetBy: 'admin' | 'scim' | null;
 
-  @ApiProperty()
+  @ApiProperty({ type: 'integer' })
   memberCount: number;
 
   @ApiProperty({ format: 'date-time' })
@@ -114,13 +114,13 @@ export class GroupPageDto {
   @ApiProperty({ type: [GroupDto] })
   items: GroupDto[];
 
-  @ApiProperty()
+  @ApiProperty({ type: 'integer' })
   total: number;
 
-  @ApiProperty()
+  @ApiProperty({ type: 'integer' })
   limit: number;
 
-  @ApiProperty()
+  @ApiProperty({ type: 'integer' })
   offset: number;
 }
 

@@ -97,12 +97,12 @@ export class MemberRemovalPageDto {
   @ApiProperty({ type: [MemberRemovalDto] })
   items: MemberRemovalDto[];
 
-  @ApiProperty()
+  @ApiProperty({ type: 'integer' })
   total: number;
 
-  @ApiProperty()
+  @ApiProperty({ type: 'integer' })
   limit: number;
 
-  @ApiProperty()
+  @ApiProperty({ type: 'integer' })
   offset: number;
 }

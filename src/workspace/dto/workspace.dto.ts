@@ -92,7 +92,11 @@ export class UpdateSettingsDto {
   @Type(() => SignInMethodsDto)
   signInMethods?: Partial<SignInMethods>;
 
-  @ApiPropertyOptional({ minimum: MIN_SESSION_SECONDS, maximum: MAX_SESSION_SECONDS })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: MIN_SESSION_SECONDS,
+    maximum: MAX_SESSION_SECONDS,
+  })
   @Optional()
   @IsInt()
   @Min(MIN_SESSION_SECONDS)
@@ -100,8 +104,10 @@ export class UpdateSettingsDto {
   sessionLifetimeSeconds?: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
     nullable: true,
     minimum: MIN_SESSION_SECONDS,
+    maximum: MAX_SESSION_SECONDS,
     description: 'null turns the idle timeout off',
   })
   @Optional({ nullable: true })

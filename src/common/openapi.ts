@@ -55,21 +55,21 @@ const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
   503: 'The database does not answer; try again: DATABASE_UNAVAILABLE',
 };
 
-/** Error answers carrying a given schema; for the default error body use ApiErrors(). */
+/**
+ * Error answers carrying a given schema, each status with its description; for the default error
+ * body use ApiErrors(). Other modules (SCIM) bring their own schema and media type.
+ */
 export function apiErrorResponses(
   model: Function,
   contentType: string,
-  statuses: ErrorStatus[],
-  codes: Partial<Record<ErrorStatus, string[]>> = {},
+  answers: Partial<Record<ErrorStatus, string>>,
 ) {
   return applyDecorators(
     ApiExtraModels(model),
-    ...statuses.map((status) =>
+    ...(Object.entries(answers) as [`${ErrorStatus}`, string][]).map(([status, description]) =>
       ApiResponse({
-        status,
-        description: codes[status]
-          ? `${ERROR_DESCRIPTIONS[status].replace(/:.*$/, '')}: ${codes[status].join(', ')}`
-          : ERROR_DESCRIPTIONS[status],
+        status: Number(status),
+        description,
         content: { [contentType]: { schema: { $ref: getSchemaPath(model) } } },
       }),
     ),
@@ -81,19 +81,19 @@ export function apiErrorResponses(
  * `ApiErrors(400, 404, { 409: ['LAST_ADMIN'] })`: a status with codes lists those codes.
  */
 export function ApiErrors(...answers: (ErrorStatus | Partial<Record<ErrorStatus, string[]>>)[]) {
-  const codes: Partial<Record<ErrorStatus, string[]>> = {};
-  const statuses = new Set<ErrorStatus>();
+  const descriptions: Partial<Record<ErrorStatus, string>> = {};
   for (const answer of answers) {
     if (typeof answer === 'number') {
-      statuses.add(answer);
+      descriptions[answer] = ERROR_DESCRIPTIONS[answer];
       continue;
     }
-    for (const [status, list] of Object.entries(answer) as [`${ErrorStatus}`, string[]][]) {
-      statuses.add(Number(status) as ErrorStatus);
-      codes[Number(status) as ErrorStatus] = list;
+    for (const [key, codes] of Object.entries(answer) as [`${ErrorStatus}`, string[]][]) {
+      const status = Number(key) as ErrorStatus;
+      descriptions[status] =
+        `${ERROR_DESCRIPTIONS[status].replace(/:.*$/, '')}: ${codes.join(', ')}`;
     }
   }
-  return apiErrorResponses(ApiErrorDto, 'application/json', [...statuses], codes);
+  return apiErrorResponses(ApiErrorDto, 'application/json', descriptions);
 }
 
 /**

@@ -52,6 +52,41 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('TRUST_PROXY', () => {
+    const trustProxy = (value: string) => loadConfig({ TRUST_PROXY: value }).http.trustProxy;
+
+    it('is off by default and with false, no or 0', () => {
+      expect(loadConfig({}).http.trustProxy).toBe(false);
+      for (const value of ['false', 'no', '0']) expect(trustProxy(value)).toBe(false);
+    });
+
+    it('trusts one hop for true (never every hop: a client could choose its own address)', () => {
+      expect(trustProxy('true')).toBe(1);
+      expect(trustProxy('yes')).toBe(1);
+      expect(trustProxy('1')).toBe(1);
+    });
+
+    it('takes a number of hops, or proxy addresses, subnets and names', () => {
+      expect(trustProxy('2')).toBe(2);
+      expect(trustProxy('10.0.0.0/8, 192.168.1.7,loopback, fd00::/8')).toEqual([
+        '10.0.0.0/8',
+        '192.168.1.7',
+        'loopback',
+        'fd00::/8',
+      ]);
+    });
+
+    it('refuses anything else, naming the wrong entries', () => {
+      expect(problemsOf({ TRUST_PROXY: '11' })).toEqual([
+        expect.stringMatching(/^TRUST_PROXY: a number of proxy hops must be 0-10/),
+      ]);
+      expect(problemsOf({ TRUST_PROXY: 'proxy.example.com, 10.0.0.0/33, 10.0.0.1/8/2' })).toEqual([
+        expect.stringContaining('proxy.example.com, 10.0.0.0/33, 10.0.0.1/8/2: not an IP address'),
+      ]);
+      expect(problemsOf({ TRUST_PROXY: 'everyone' })).toHaveLength(1);
+    });
+  });
+
   it('reads every variable into the typed object', () => {
     const config = loadConfig({
       PORT: '8080',

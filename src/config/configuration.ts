@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const booleanFromEnv = z
@@ -8,6 +9,49 @@ const booleanFromEnv = z
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
 const positiveInt = z.coerce.number().int().positive();
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * Which proxies may say who the client is (X-Forwarded-For), as Express's `trust proxy` takes it:
+ * false; a number of proxy hops (the client is the entry that many places from the right: a
+ * client cannot push it aside by sending its own header); or the proxies' addresses, subnets
+ * and names. `true` means one hop: trusting every hop would let any client choose its address
+ * in front of a proxy that appends to the header, and with it the sign-in throttle's key.
+ */
+const trustProxyFromEnv = z.string().transform((raw, ctx): false | number | string[] => {
+  const value = raw.trim().toLowerCase();
+  if (['false', 'no', '0', ''].includes(value)) return false;
+  if (['true', 'yes'].includes(value)) return 1;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops <= 10) return hops;
+    ctx.addIssue({ code: 'custom', message: 'a number of proxy hops must be 0-10' });
+    return z.NEVER;
+  }
+  const entries = value.split(',').map((entry) => entry.trim());
+  const wrong = entries.filter(
+    (entry) => !PROXY_NAMES.includes(entry) && !isAddressOrSubnet(entry),
+  );
+  if (wrong.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        `${wrong.join(', ')}: not an IP address, a subnet (address/prefix) or one of ` +
+        `${PROXY_NAMES.join(', ')}; use false, true (one hop), a number of hops, or a list of these`,
+    });
+    return z.NEVER;
+  }
+  return entries;
+});
+
+function isAddressOrSubnet(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+}
 
 /** A comma-separated list of secrets (a rotation's previous values), each ≥ 32 characters. */
 const secretList = z
@@ -43,7 +87,7 @@ export const environmentSchema = z.object({
   SECRET_KEY_PREVIOUS: secretList.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
-  TRUST_PROXY: booleanFromEnv.default(false),
+  TRUST_PROXY: trustProxyFromEnv.default(false),
   SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(120_000).default(0),
   SESSION_COOKIE_NAME: z
     .string()
@@ -102,7 +146,8 @@ export interface AppConfig {
     port: number;
     publicUrl: string;
     frontendUrl: string;
-    trustProxy: boolean;
+    /** Express's `trust proxy`: false, a number of hops, or trusted addresses, subnets, names. */
+    trustProxy: false | number | string[];
     /** After a stop signal: serve this long with /health/ready at 503 before closing the listener. */
     shutdownDrainMs: number;
   };

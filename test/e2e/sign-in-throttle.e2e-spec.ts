@@ -183,6 +183,46 @@ describe('password sign-in throttle per client address, across two instances', (
   );
 });
 
+describe('password sign-in throttle behind a proxy that appends to X-Forwarded-For (TRUST_PROXY=true)', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({
+      TRUST_PROXY: 'true',
+      LOGIN_MAX_FAILURES_PER_IP: String(LIMIT),
+      LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000',
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  /** A guess whose header the client forged (left) and its proxy appended to (right). */
+  const guess = (ws: string, i: number, forged: string, client: string) =>
+    app.http
+      .post('/auth/password/login')
+      .set('X-Forwarded-For', `${forged}, ${client}`)
+      .send({ workspace: ws, email: `guess${i}@example.com`, password: 'guess guess' });
+
+  it('counts a client by the address its proxy saw, whatever address it forges in front', async () => {
+    const ws = await createWorkspace(app);
+    const answers: Response[] = [];
+    for (let i = 0; i < LIMIT + 2; i++) {
+      answers.push(await guess(ws.slug, i, `10.66.0.${i + 1}`, '198.51.100.7'));
+    }
+    expect(answers.slice(0, LIMIT).map((r) => r.status)).toEqual(Array(LIMIT).fill(401));
+    for (const res of answers.slice(LIMIT)) expectRetryAfter(res);
+  });
+
+  it('still tells two clients of the proxy apart', async () => {
+    const ws = await createWorkspace(app);
+    for (let i = 0; i < LIMIT; i++) {
+      await guess(ws.slug, i, '10.66.1.1', '198.51.100.8').expect(401);
+    }
+    expectRetryAfter(await guess(ws.slug, LIMIT, '10.66.1.1', '198.51.100.8'));
+    await guess(ws.slug, LIMIT + 1, '198.51.100.8', '198.51.100.9').expect(401);
+  });
+});
+
 describe('SAML and Office365 refusals count per client address, across two instances', () => {
   let op: TestOpenIdProvider;
   let a: TestApp;

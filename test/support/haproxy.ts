@@ -37,7 +37,7 @@ export interface HaproxyLayout {
  * - one connection to a server per request (`http-server-close`): a request is never written to
  *   a pooled connection the server is closing at that moment, which could not be retried safely;
  * - X-Forwarded-For is the connecting client's address, replacing whatever the client sent, as
- *   Gatehouse with TRUST_PROXY=true reads the left-most address of that header.
+ *   Gatehouse with TRUST_PROXY=true (one hop) reads the right-most address of that header.
  */
 export function haproxyConfig(layout: HaproxyLayout): string {
   return `global

@@ -14,18 +14,23 @@ import type { Request, Response } from 'express';
 import { Public } from '../common/access.decorator.js';
 import { CommonException } from '../common/app-exception.js';
 import { ApiErrors } from '../common/openapi.js';
-import { safeEqual } from '../common/secret-tokens.js';
+import { safeEqualAny } from '../common/secret-tokens.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/configuration.js';
 import { AppMetrics } from './app-metrics.js';
 
-/** METRICS_TOKEN as a Bearer token; without one set, the internal API token. */
+/**
+ * METRICS_TOKEN as a Bearer token; without one set, the internal API token (or, during its
+ * rotation, a previous one: a scraper keeps working while its secret is changed).
+ */
 @Injectable()
 export class MetricsTokenGuard implements CanActivate {
-  private readonly token: string;
+  private readonly tokens: string[];
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.token = config.metrics.token ?? config.internalApiToken;
+    this.tokens = config.metrics.token
+      ? [config.metrics.token]
+      : [config.internalApiToken, ...config.previousInternalApiTokens];
   }
 
   canActivate(context: ExecutionContext): boolean {
@@ -33,7 +38,7 @@ export class MetricsTokenGuard implements CanActivate {
     const response = context.switchToHttp().getResponse<Response>();
     response.setHeader('Cache-Control', 'no-store');
     const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-    if (match?.[1] && safeEqual(match[1], this.token)) return true;
+    if (match?.[1] && safeEqualAny(match[1], this.tokens)) return true;
     response.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
     throw new CommonException(
       'UNAUTHENTICATED',

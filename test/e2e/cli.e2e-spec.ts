@@ -204,6 +204,8 @@ describe('gatehouse config:show', () => {
     OFFICE365_CLIENT_SECRET: 'o365-Secret-Value-Never-Printed',
   };
   const metricsToken = 'metrics-Token-Never-Printed-0123456789ab';
+  const previousToken = 'previous-Token-Never-Printed-0123456789ab';
+  const previousKey = 'previous-Key-Never-Printed-0123456789abcdef';
   const dbPassword = 'db-Password-Never-Printed';
   const smtpPassword = 'smtp-Password-Never-Printed';
 
@@ -211,6 +213,8 @@ describe('gatehouse config:show', () => {
     const env = {
       ...secrets,
       METRICS_TOKEN: metricsToken,
+      INTERNAL_API_TOKEN_PREVIOUS: previousToken,
+      SECRET_KEY_PREVIOUS: previousKey,
       DATABASE_URL: `postgres://gatehouse:${dbPassword}@db.example.com:5432/gatehouse`,
       SMTP_URL: `smtp://mailer:${smtpPassword}@smtp.example.com:587`,
       PUBLIC_URL: 'https://login.example.com',
@@ -222,6 +226,8 @@ describe('gatehouse config:show', () => {
       const hidden = [
         ...Object.values(secrets).slice(0, 2),
         metricsToken,
+        previousToken,
+        previousKey,
         dbPassword,
         smtpPassword,
       ];
@@ -235,6 +241,8 @@ describe('gatehouse config:show', () => {
       database: { url: 'postgres://gatehouse:***@db.example.com:5432/gatehouse' },
       internalApiToken: '***',
       secretKey: '***',
+      previousInternalApiTokens: ['***'],
+      previousSecretKeys: ['***'],
       metrics: { token: '***' },
       office365: { clientId: secrets.OFFICE365_CLIENT_ID, clientSecret: '***' },
       mail: { smtpUrl: 'smtp://mailer:***@smtp.example.com:587' },

@@ -4,6 +4,7 @@ import { oktaUser, scimWorkspace } from '../support/scim-fixtures.js';
 import { INTERNAL_TOKEN, startTestApp, type TestApp } from '../support/test-app.js';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdefghijklmnopqrstuv';
+const PREVIOUS_INTERNAL_TOKEN = 'previous-internal-token-0123456789abcdefghij';
 
 interface Sample {
   name: string;
@@ -51,7 +52,10 @@ describe('GET /metrics', () => {
 
   beforeAll(async () => {
     // No delivery pass while the test counts the outbox.
-    t = await startTestApp({ MAIL_POLL_INTERVAL_MS: '3600000' });
+    t = await startTestApp({
+      MAIL_POLL_INTERVAL_MS: '3600000',
+      INTERNAL_API_TOKEN_PREVIOUS: PREVIOUS_INTERNAL_TOKEN,
+    });
   }, 120_000);
 
   afterAll(() => t?.close());
@@ -105,6 +109,10 @@ describe('GET /metrics', () => {
       expect(res.headers['www-authenticate']).toBe('Bearer realm="metrics"');
       expect(res.text).not.toContain('gatehouse_');
     }
+  });
+
+  it('successful: a previous internal token still accepted during its rotation', async () => {
+    expect((await scrape(PREVIOUS_INTERNAL_TOKEN)).length).toBeGreaterThan(10);
   });
 
   it('counts requests by route template and status, never by URL', async () => {
@@ -238,7 +246,7 @@ describe('GET /metrics with METRICS_TOKEN set', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp({ METRICS_TOKEN });
+    t = await startTestApp({ METRICS_TOKEN, INTERNAL_API_TOKEN_PREVIOUS: PREVIOUS_INTERNAL_TOKEN });
   }, 120_000);
 
   afterAll(() => t?.close());
@@ -249,9 +257,13 @@ describe('GET /metrics with METRICS_TOKEN set', () => {
     expect(parseMetrics(res.text).samples.length).toBeGreaterThan(10);
   });
 
-  it('failing: the internal token is no longer enough (401)', async () => {
+  it('failing: the internal token, current or previous, is no longer enough (401)', async () => {
     const res = await t.http.get('/metrics').set('Authorization', t.internal);
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('UNAUTHENTICATED');
+    const previous = await t.http
+      .get('/metrics')
+      .set('Authorization', `Bearer ${PREVIOUS_INTERNAL_TOKEN}`);
+    expect(previous.status).toBe(401);
   });
 });

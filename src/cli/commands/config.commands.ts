@@ -21,7 +21,9 @@ export function configWithSecretsHidden(
     ...config,
     database: { ...config.database, url: withoutPassword(config.database.url) },
     internalApiToken: config.internalApiTokenGenerated ? null : HIDDEN,
+    previousInternalApiTokens: config.previousInternalApiTokens.map(() => HIDDEN),
     secretKey: set('SECRET_KEY'),
+    previousSecretKeys: config.previousSecretKeys.map(() => HIDDEN),
     metrics: { token: config.metrics.token === undefined ? null : HIDDEN },
     office365: {
       ...config.office365,

@@ -6,7 +6,7 @@ import { Access, ACCESS_KEY } from '../common/access.decorator.js';
 import type { Actor, GatehouseRequest } from '../workspace/actor.js';
 import { CommonException } from '../common/app-exception.js';
 import { assertSameOriginWrite } from '../common/same-origin.js';
-import { safeEqual } from '../common/secret-tokens.js';
+import { safeEqualAny } from '../common/secret-tokens.js';
 import { WorkspaceException } from '../workspace/workspace.errors.js';
 import { WorkspaceService } from '../workspace/workspace.service.js';
 import { SessionCookie } from './session/session-cookie.js';
@@ -73,7 +73,9 @@ export class AccessGuard implements CanActivate {
     const header = request.headers.authorization;
     if (header !== undefined) {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-      if (match?.[1] && safeEqual(match[1], this.config.internalApiToken)) {
+      // The current token, or one of INTERNAL_API_TOKEN_PREVIOUS during a rotation.
+      const accepted = [this.config.internalApiToken, ...this.config.previousInternalApiTokens];
+      if (match?.[1] && safeEqualAny(match[1], accepted)) {
         return { kind: 'internal' };
       }
       throw new CommonException('UNAUTHENTICATED', 'The bearer token is not valid.');

@@ -53,7 +53,11 @@ export class WebhookService {
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.secrets = new SecretBox(config.secretKey, WEBHOOK_SECRET_PURPOSE);
+    this.secrets = new SecretBox(
+      config.secretKey,
+      WEBHOOK_SECRET_PURPOSE,
+      config.previousSecretKeys,
+    );
     this.policy = config.webhooks;
   }
 

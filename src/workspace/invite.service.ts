@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
 import type { AuditActor } from './actor.js';
 import { isUuid } from '../common/ids.js';
 import { Page } from '../common/paging.js';
-import { randomToken, tokenDigest } from '../common/secret-tokens.js';
+import { randomToken, tokenDigest, tokenDigests } from '../common/secret-tokens.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/configuration.js';
 import { MailOutboxService } from '../mail/mail-outbox.service.js';
@@ -245,7 +245,6 @@ export class InviteService {
     const ipAddress = context.ipAddress;
     const found = await this.findByToken(token);
     if (!found) throw notFound();
-    const tokenHash = tokenDigest(this.config.secretKey, token);
     return this.dataSource.transaction(async (tx) => {
       // Workspace first, then the invite: the same lock order as create and revoke.
       const workspace = await lockWorkspace(tx, found.workspaceId);
@@ -253,13 +252,13 @@ export class InviteService {
 
       const [claimed] = await tx.query<[ClaimedInvite[], number]>(
         `UPDATE invites SET accepted_at = now()
-          WHERE token_hash = $1 AND accepted_at IS NULL AND expires_at > now()
+          WHERE id = $1 AND accepted_at IS NULL AND expires_at > now()
       RETURNING id, email, role`,
-        [tokenHash],
+        [found.id],
       );
       const invite = claimed[0];
       if (!invite) {
-        const current = await tx.findOneBy(Invite, { tokenHash });
+        const current = await tx.findOneBy(Invite, { id: found.id });
         if (!current) throw notFound();
         if (current.acceptedAt) {
           throw new WorkspaceException('INVITE_ALREADY_USED', 'This invite was already accepted.');
@@ -342,6 +341,6 @@ export class InviteService {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null;
     return this.dataSource
       .getRepository(Invite)
-      .findOneBy({ tokenHash: tokenDigest(this.config.secretKey, token) });
+      .findOneBy({ tokenHash: In(tokenDigests(this.config, token)) });
   }
 }

@@ -18,7 +18,7 @@ import { issuerUrlOrThrow } from './issuer-url.js';
 import { OidcConfiguration } from './oidc-configuration.entity.js';
 
 export const OIDC_ROUTE_PREFIX = '/auth/oidc';
-const SECRET_PURPOSE = 'gatehouse oidc client secret v1';
+export const OIDC_CLIENT_SECRET_PURPOSE = 'gatehouse oidc client secret v1';
 
 export interface OidcConfigurationView {
   issuer: string;
@@ -64,7 +64,11 @@ export class OidcConfigurationService {
     private readonly flow: OidcSignInFlow,
     signInSetups: SignInSetups,
   ) {
-    this.secretBox = new SecretBox(config.secretKey, SECRET_PURPOSE);
+    this.secretBox = new SecretBox(
+      config.secretKey,
+      OIDC_CLIENT_SECRET_PURPOSE,
+      config.previousSecretKeys,
+    );
     signInSetups.register('oidc', { isSetUp: (tx, id) => this.isConfigured(tx, id) });
   }
 

@@ -20,7 +20,11 @@ export interface FlowState {
 export class OidcFlowStates {
   private readonly boxes = new Map<string, SecretBox>();
 
-  constructor(private readonly secretKey: string) {}
+  /** `previousSecretKeys`: a sign-in started before a SECRET_KEY rotation still completes. */
+  constructor(
+    private readonly secretKey: string,
+    private readonly previousSecretKeys: readonly string[] = [],
+  ) {}
 
   seal(purpose: string, flow: FlowState): string {
     return this.box(purpose).seal(JSON.stringify(flow));
@@ -51,7 +55,7 @@ export class OidcFlowStates {
   private box(purpose: string): SecretBox {
     let box = this.boxes.get(purpose);
     if (!box) {
-      box = new SecretBox(this.secretKey, purpose);
+      box = new SecretBox(this.secretKey, purpose, this.previousSecretKeys);
       this.boxes.set(purpose, box);
     }
     return box;

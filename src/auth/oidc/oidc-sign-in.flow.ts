@@ -101,7 +101,7 @@ export class OidcSignInFlow {
     private readonly throttle: LoginThrottleService,
     private readonly sessionCookie: SessionCookie,
   ) {
-    this.flowStates = new OidcFlowStates(config.secretKey);
+    this.flowStates = new OidcFlowStates(config.secretKey, config.previousSecretKeys);
     this.guardedFetchImpl = guardedFetch(fetchImpl, {
       allowLoopback: config.nodeEnv !== 'production',
       allowPrivateNetworks: false,

@@ -123,6 +123,9 @@ function entityFrom<T extends ObjectLiteral>(
   return entity;
 }
 
+/** What the SP private keys are sealed for (SecretBox), also for `secrets:reseal`. */
+export const SAML_SP_KEY_PURPOSE = 'saml-sp-private-key';
+
 /** SAML providers of a workspace: any number, each with its own URLs, token and SP key pair. */
 @Injectable()
 export class SamlProviderService {
@@ -136,7 +139,7 @@ export class SamlProviderService {
     private readonly statements: PreparedStatements,
     signInSetups: SignInSetups,
   ) {
-    this.keyBox = new SecretBox(config.secretKey, 'saml-sp-private-key');
+    this.keyBox = new SecretBox(config.secretKey, SAML_SP_KEY_PURPOSE, config.previousSecretKeys);
     signInSetups.register('saml', { isSetUp: (tx, id) => this.hasEnabledProvider(tx, id) });
   }
 

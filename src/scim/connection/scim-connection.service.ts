@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AuditActor } from '../../workspace/actor.js';
-import { randomToken, tokenDigest } from '../../common/secret-tokens.js';
+import { randomToken, tokenDigest, tokenDigests } from '../../common/secret-tokens.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
 import { isUniqueViolation } from '../../database/database-errors.js';
@@ -24,12 +24,15 @@ import { scimBaseUrl } from '../protocol/schemas.js';
 import { ScimConnection, ScimProvider } from './scim-connection.entity.js';
 import { ScimConnectionException } from './scim-connection.errors.js';
 
-/** The workspace of a token's digest: the current token, or the previous one in its grace period. */
+/**
+ * The workspace of a token's digest: the current token, or the previous one in its grace period.
+ * $1 is the digest under each accepted key (SECRET_KEY, then SECRET_KEY_PREVIOUS).
+ */
 const WORKSPACE_BY_TOKEN = preparedStatement(
   'gatehouse_scim_workspace_by_token',
   `SELECT workspace_id FROM scim_connections
-    WHERE token_hash = $1
-       OR (previous_token_hash = $1 AND previous_token_expires_at > now())`,
+    WHERE token_hash = ANY($1::text[])
+       OR (previous_token_hash = ANY($1::text[]) AND previous_token_expires_at > now())`,
 );
 
 export interface ScimConnectionStatus {
@@ -202,9 +205,8 @@ export class ScimConnectionService {
    */
   async authenticate(token: string): Promise<string | null> {
     if (!token || token.length > 256) return null;
-    const digest = tokenDigest(this.config.secretKey, token);
     const [row] = await this.statements.rows<{ workspace_id: string }>(WORKSPACE_BY_TOKEN, [
-      digest,
+      tokenDigests(this.config, token),
     ]);
     return row?.workspace_id ?? null;
   }

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/configuration.js';
-import { randomToken, tokenDigest } from '../../common/secret-tokens.js';
+import { randomToken, tokenDigest, tokenDigests } from '../../common/secret-tokens.js';
 import { PreparedStatements, preparedStatement } from '../../database/prepared-statements.js';
 import type { MemberRole } from '../entities/membership.entity.js';
 import { Session, SignInMethod } from './session.entity.js';
@@ -46,7 +46,10 @@ interface SessionRow {
 /** Don't write last_seen_at on every request: once this much time has passed is enough. */
 const TOUCH_AFTER_MS = 15_000;
 
-/** A live session by its token's digest, with everything a check needs: one indexed lookup. */
+/**
+ * A live session by its token's digest, with everything a check needs: one indexed lookup. $1 is
+ * the digest under each accepted key (SECRET_KEY, then SECRET_KEY_PREVIOUS during a rotation).
+ */
 const SESSION_BY_TOKEN = preparedStatement(
   'gatehouse_session_by_token',
   `SELECT s.id, s.user_id, u.email, u.full_name, s.workspace_id, w.slug, w.name,
@@ -56,7 +59,7 @@ const SESSION_BY_TOKEN = preparedStatement(
      JOIN memberships m ON m.workspace_id = s.workspace_id AND m.user_id = s.user_id
      JOIN users u ON u.id = s.user_id
      JOIN workspaces w ON w.id = s.workspace_id
-    WHERE s.token_hash = $1 AND s.revoked_at IS NULL`,
+    WHERE s.token_hash = ANY($1::text[]) AND s.revoked_at IS NULL`,
 );
 
 const TOUCH_SESSION = preparedStatement(
@@ -143,7 +146,7 @@ export class SessionService {
   async authenticate(token: string): Promise<ActiveSession | null> {
     if (!token || token.length > 128) return null;
     const [row] = await this.statements.rows<SessionRow>(SESSION_BY_TOKEN, [
-      tokenDigest(this.config.secretKey, token),
+      tokenDigests(this.config, token),
     ]);
     if (!row || row.status !== 'active') return null;
     const now = Date.now();

@@ -8,6 +8,7 @@ import { registerMigrationCommands } from './commands/migration.commands.js';
 import { registerOidcCommands } from './commands/oidc.commands.js';
 import { registerSamlCommands } from './commands/saml.commands.js';
 import { registerScimCommands } from './commands/scim.commands.js';
+import { registerSecretsCommands } from './commands/secrets.commands.js';
 import { registerSessionCommands } from './commands/session.commands.js';
 import { registerSettingsCommands } from './commands/settings.commands.js';
 import { registerWebhookCommands } from './commands/webhook.commands.js';
@@ -72,6 +73,7 @@ function buildProgram(output: Output, io: CliIo): Command {
   registerWebhookCommands(program, run);
   registerMigrationCommands(program, run);
   registerConfigCommands(program, run);
+  registerSecretsCommands(program, run);
   for (const command of program.commands) {
     command.option('--json', 'print the result as one JSON document on stdout');
   }

@@ -1,12 +1,16 @@
 import { Body, Controller, Get, HttpCode, Inject, Ip, Param, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '../common/access.decorator.js';
 import { ApiErrors } from '../common/openapi.js';
 import { assertSameOriginWrite } from '../common/same-origin.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { allowedOrigins, type AppConfig } from '../config/configuration.js';
-import { AcceptInviteDto } from '../workspace/dto/invite.dto.js';
+import {
+  AcceptedInviteDto,
+  AcceptInviteDto,
+  InvitePreviewDto,
+} from '../workspace/dto/invite.dto.js';
 import { InviteService } from '../workspace/invite.service.js';
 import { SessionService } from '../workspace/sessions/session.service.js';
 import { SessionCookie } from './session/session-cookie.js';
@@ -32,6 +36,7 @@ export class InviteAcceptanceController {
 
   @Get(':token')
   @Public()
+  @ApiOkResponse({ type: InvitePreviewDto })
   @ApiErrors(
     { 404: ['INVITE_NOT_FOUND'] },
     { 409: ['INVITE_ALREADY_USED'] },
@@ -45,6 +50,7 @@ export class InviteAcceptanceController {
   @Post(':token/accept')
   @HttpCode(200)
   @Public()
+  @ApiOkResponse({ type: AcceptedInviteDto, description: 'Accepted: the membership' })
   @ApiErrors(400, 403, { 404: ['INVITE_NOT_FOUND'] }, 409, { 410: ['INVITE_EXPIRED'] }, 503)
   async accept(
     @Param('token') token: string,

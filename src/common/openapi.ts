@@ -1,6 +1,7 @@
-import { applyDecorators } from '@nestjs/common';
+import { applyDecorators, type Type } from '@nestjs/common';
 import {
   ApiExtraModels,
+  ApiOkResponse,
   ApiParam,
   ApiProperty,
   ApiPropertyOptional,
@@ -60,7 +61,7 @@ const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
  * body use ApiErrors(). Other modules (SCIM) bring their own schema and media type.
  */
 export function apiErrorResponses(
-  model: Function,
+  model: Type<unknown>,
   contentType: string,
   answers: Partial<Record<ErrorStatus, string>>,
 ) {
@@ -119,4 +120,39 @@ export function ApiWorkspaceParam() {
 /** A string path parameter such as `{id}`. */
 export function ApiPathParam(name: string, description: string) {
   return ApiParam({ name, description, schema: { type: 'string' } });
+}
+
+/** A `{items, total, limit, offset}` page of a model (see Page in paging.ts). */
+export function ApiPageResponse(
+  model: Type<unknown>,
+  description = 'A page, newest or alphabetical',
+) {
+  return applyDecorators(
+    ApiExtraModels(model),
+    ApiOkResponse({
+      description,
+      schema: {
+        type: 'object',
+        required: ['items', 'total', 'limit', 'offset'],
+        properties: {
+          items: { type: 'array', items: { $ref: getSchemaPath(model) } },
+          total: { type: 'integer' },
+          limit: { type: 'integer' },
+          offset: { type: 'integer' },
+        },
+      },
+    }),
+  );
+}
+
+/** `{ revoked: n }`: how many sessions an operation ended. */
+export function ApiRevokedResponse() {
+  return ApiOkResponse({
+    description: 'How many sessions were revoked',
+    schema: {
+      type: 'object',
+      required: ['revoked'],
+      properties: { revoked: { type: 'integer' } },
+    },
+  });
 }

@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, NotFoundException, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequireAccess } from '../common/access.decorator.js';
 import { ApiErrors } from '../common/openapi.js';
 import { pageOf } from '../common/paging.js';
@@ -23,6 +23,7 @@ export class DevOutboxController {
     summary: 'Mails of the outbox, newest first (development: only when SMTP_URL is not set)',
     description: 'Answers 404 when SMTP_URL is set, so mail bodies are never exposed there.',
   })
+  @ApiOkResponse({ description: 'A page of mails, newest first' })
   @ApiErrors(400, 401, 403, 404, 503)
   list(@Query() query: ListOutboxQuery) {
     if (this.config.mail.smtpUrl)

@@ -1,5 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCookieAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { RequireAccess } from '../common/access.decorator.js';
 import { ApiErrors, ApiWorkspaceRoutes } from '../common/openapi.js';
 import { PageQuery, pageOf } from '../common/paging.js';
@@ -19,6 +27,7 @@ export class WebhooksController {
   @Post()
   @RequireAccess('admin')
   @ApiOperation({ summary: 'Add an endpoint; the answer carries its signing secret, once' })
+  @ApiCreatedResponse({ description: 'The endpoint, with its signing secret (shown once)' })
   @ApiErrors(
     { 400: ['VALIDATION_FAILED', 'WEBHOOK_URL_NOT_ALLOWED'] },
     { 409: ['WEBHOOK_LIMIT_REACHED'] },
@@ -33,6 +42,7 @@ export class WebhooksController {
 
   @Get()
   @RequireAccess('admin')
+  @ApiOkResponse({ description: 'A page of endpoints' })
   @ApiErrors(400)
   list(@CurrentWorkspace() workspace: Workspace, @Query() query: PageQuery) {
     return this.webhooks.list(workspace.id, pageOf(query));
@@ -40,6 +50,7 @@ export class WebhooksController {
 
   @Get(':id')
   @RequireAccess('admin')
+  @ApiOkResponse({ description: 'The endpoint' })
   @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'WEBHOOK_NOT_FOUND'] })
   get(@CurrentWorkspace() workspace: Workspace, @Param('id') id: string) {
     return this.webhooks.get(workspace.id, id);
@@ -48,6 +59,7 @@ export class WebhooksController {
   @Patch(':id')
   @RequireAccess('admin')
   @ApiOperation({ summary: 'Change the URL, events or description; enable or disable' })
+  @ApiOkResponse({ description: 'The endpoint as changed' })
   @ApiErrors(
     { 400: ['VALIDATION_FAILED', 'WEBHOOK_URL_NOT_ALLOWED'] },
     { 404: ['WORKSPACE_NOT_FOUND', 'WEBHOOK_NOT_FOUND'] },
@@ -64,6 +76,7 @@ export class WebhooksController {
   @Delete(':id')
   @HttpCode(204)
   @RequireAccess('admin')
+  @ApiNoContentResponse({ description: 'Removed' })
   @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'WEBHOOK_NOT_FOUND'] })
   async remove(
     @CurrentWorkspace() workspace: Workspace,
@@ -76,6 +89,7 @@ export class WebhooksController {
   @Post(':id/secret')
   @RequireAccess('admin')
   @ApiOperation({ summary: 'Replace the signing secret; the answer carries the new one, once' })
+  @ApiCreatedResponse({ description: 'The endpoint, with its new signing secret (shown once)' })
   @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'WEBHOOK_NOT_FOUND'] })
   rotateSecret(
     @CurrentWorkspace() workspace: Workspace,
@@ -88,6 +102,7 @@ export class WebhooksController {
   @Get(':id/deliveries')
   @RequireAccess('admin')
   @ApiOperation({ summary: "The endpoint's delivery log, newest first" })
+  @ApiOkResponse({ description: 'A page of deliveries, newest first' })
   @ApiErrors(400, { 404: ['WORKSPACE_NOT_FOUND', 'WEBHOOK_NOT_FOUND'] })
   deliveries(
     @CurrentWorkspace() workspace: Workspace,

@@ -1,5 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RequireAccess } from '../common/access.decorator.js';
 import { ApiErrors, ApiWorkspaceRoutes } from '../common/openapi.js';
 import { CurrentWorkspace } from './actor.js';
@@ -19,6 +19,7 @@ export class AuditController {
   /** Who did what, newest first. */
   @Get()
   @RequireAccess('admin')
+  @ApiOkResponse({ description: 'A page of audit events, newest first' })
   @ApiErrors(400)
   list(@CurrentWorkspace() workspace: Workspace, @Query() query: ListAuditEventsQuery) {
     const { action, channel, targetId } = query;

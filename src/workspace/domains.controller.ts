@@ -1,7 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCookieAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { RequireAccess } from '../common/access.decorator.js';
-import { ApiErrors, ApiPathParam, ApiWorkspaceRoutes } from '../common/openapi.js';
+import { ApiErrors, ApiPageResponse, ApiWorkspaceRoutes } from '../common/openapi.js';
 import {
   type Actor,
   type AuditActor,
@@ -12,7 +19,7 @@ import {
 import { CommonException } from '../common/app-exception.js';
 import { PageQuery, pageOf } from '../common/paging.js';
 import { DomainService } from './domain.service.js';
-import { AddDomainDto, VerifyDomainDto } from './dto/domain.dto.js';
+import { AddDomainDto, DomainDto, VerifyDomainDto } from './dto/domain.dto.js';
 import { Workspace } from './entities/workspace.entity.js';
 
 @ApiTags('domains')
@@ -25,6 +32,7 @@ export class DomainsController {
 
   @Get()
   @RequireAccess('admin')
+  @ApiPageResponse(DomainDto, 'A page of the claimed domains')
   @ApiErrors(400)
   list(@CurrentWorkspace() workspace: Workspace, @Query() query: PageQuery) {
     return this.domains.list(workspace.id, pageOf(query));
@@ -32,6 +40,10 @@ export class DomainsController {
 
   @Post()
   @RequireAccess('admin')
+  @ApiCreatedResponse({
+    type: DomainDto,
+    description: 'Claimed; publish the TXT record, then verify',
+  })
   @ApiErrors(
     { 400: ['VALIDATION_FAILED', 'DOMAIN_INVALID', 'CONSUMER_DOMAIN'] },
     { 409: ['DOMAIN_ALREADY_ADDED', 'DOMAIN_ALREADY_CLAIMED'] },
@@ -46,6 +58,7 @@ export class DomainsController {
 
   @Get(':domain')
   @RequireAccess('admin')
+  @ApiOkResponse({ type: DomainDto })
   @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'DOMAIN_NOT_FOUND'] })
   get(@CurrentWorkspace() workspace: Workspace, @Param('domain') domain: string) {
     return this.domains.get(workspace.id, domain);
@@ -54,6 +67,7 @@ export class DomainsController {
   @Post(':domain/verify')
   @HttpCode(200)
   @RequireAccess('admin')
+  @ApiOkResponse({ type: DomainDto, description: 'Verified' })
   @ApiErrors(
     400,
     { 403: ['FORBIDDEN'] },
@@ -81,6 +95,7 @@ export class DomainsController {
   @Delete(':domain')
   @HttpCode(204)
   @RequireAccess('admin')
+  @ApiNoContentResponse({ description: 'Released' })
   @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'DOMAIN_NOT_FOUND'] })
   async remove(
     @CurrentWorkspace() workspace: Workspace,

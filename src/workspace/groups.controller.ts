@@ -14,12 +14,13 @@ import {
   ApiBearerAuth,
   ApiCookieAuth,
   ApiCreatedResponse,
+  ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import { RequireAccess } from '../common/access.decorator.js';
-import { ApiErrors, ApiWorkspaceRoutes } from '../common/openapi.js';
+import { ApiErrors, ApiPageResponse, ApiWorkspaceRoutes } from '../common/openapi.js';
 import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from './actor.js';
 import { PageQuery, pageOf } from '../common/paging.js';
 import {
@@ -29,6 +30,7 @@ import {
   ListGroupsQuery,
   UpdateGroupDto,
 } from './dto/group.dto.js';
+import { MemberDto } from './dto/member.dto.js';
 import { Workspace } from './entities/workspace.entity.js';
 import { GroupService } from './group.service.js';
 
@@ -70,6 +72,7 @@ export class GroupsController {
 
   @Get(':id/members')
   @RequireAccess('admin')
+  @ApiPageResponse(MemberDto, 'A page of the members of the group')
   @ApiErrors(400, { 404: ['WORKSPACE_NOT_FOUND', 'GROUP_NOT_FOUND'] })
   listMembers(
     @CurrentWorkspace() workspace: Workspace,
@@ -104,6 +107,7 @@ export class GroupsController {
   @Delete(':id')
   @HttpCode(204)
   @RequireAccess('admin')
+  @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'GROUP_NOT_FOUND'] }, 409)
   async remove(
     @CurrentWorkspace() workspace: Workspace,
@@ -116,6 +120,7 @@ export class GroupsController {
   @Put(':id/members/:userId')
   @HttpCode(204)
   @RequireAccess('admin')
+  @ApiNoContentResponse({ description: 'The member is in the group' })
   @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'GROUP_NOT_FOUND', 'MEMBER_NOT_FOUND'] }, 409)
   async addMember(
     @CurrentWorkspace() workspace: Workspace,
@@ -129,6 +134,7 @@ export class GroupsController {
   @Delete(':id/members/:userId')
   @HttpCode(204)
   @RequireAccess('admin')
+  @ApiNoContentResponse({ description: 'The member is not in the group' })
   @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'GROUP_NOT_FOUND', 'MEMBER_NOT_FOUND'] }, 409)
   async removeMember(
     @CurrentWorkspace() workspace: Workspace,

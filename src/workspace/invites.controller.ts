@@ -1,10 +1,16 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCookieAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { RequireAccess } from '../common/access.decorator.js';
-import { ApiErrors, ApiWorkspaceRoutes } from '../common/openapi.js';
+import { ApiErrors, ApiPageResponse, ApiWorkspaceRoutes } from '../common/openapi.js';
 import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from './actor.js';
 import { PageQuery, pageOf } from '../common/paging.js';
-import { CreateInviteDto } from './dto/invite.dto.js';
+import { CreateInviteDto, InviteDto } from './dto/invite.dto.js';
 import { Workspace } from './entities/workspace.entity.js';
 import { InviteService } from './invite.service.js';
 
@@ -18,6 +24,7 @@ export class InvitesController {
 
   @Post()
   @RequireAccess('admin')
+  @ApiCreatedResponse({ type: InviteDto, description: 'Invited; the link goes by e-mail' })
   @ApiErrors(400, 409)
   create(
     @CurrentWorkspace() workspace: Workspace,
@@ -33,6 +40,7 @@ export class InvitesController {
 
   @Get()
   @RequireAccess('admin')
+  @ApiPageResponse(InviteDto, 'A page of invites, newest first')
   @ApiErrors(400)
   list(@CurrentWorkspace() workspace: Workspace, @Query() query: PageQuery) {
     return this.invites.list(workspace.id, pageOf(query));
@@ -41,6 +49,7 @@ export class InvitesController {
   @Delete(':id')
   @HttpCode(204)
   @RequireAccess('admin')
+  @ApiNoContentResponse({ description: 'Revoked' })
   @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'INVITE_NOT_FOUND'] })
   async revoke(
     @CurrentWorkspace() workspace: Workspace,

@@ -2,19 +2,26 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } fr
 import {
   ApiBearerAuth,
   ApiCookieAuth,
+  ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import { RequireAccess } from '../common/access.decorator.js';
-import { ApiErrors, ApiWorkspaceRoutes } from '../common/openapi.js';
+import {
+  ApiErrors,
+  ApiPageResponse,
+  ApiRevokedResponse,
+  ApiWorkspaceRoutes,
+} from '../common/openapi.js';
 import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from './actor.js';
 import { pageOf } from '../common/paging.js';
 import {
   AddMemberDto,
   ListMemberRemovalsQuery,
   ListMembersQuery,
+  MemberDto,
   MemberRemovalPageDto,
   UpdateMemberDto,
 } from './dto/member.dto.js';
@@ -31,6 +38,7 @@ export class MembersController {
 
   @Get()
   @RequireAccess('admin')
+  @ApiPageResponse(MemberDto, 'A page of members, by email')
   @ApiErrors(400)
   list(@CurrentWorkspace() workspace: Workspace, @Query() query: ListMembersQuery) {
     const { status, role, email } = query;
@@ -39,6 +47,7 @@ export class MembersController {
 
   @Post()
   @RequireAccess('internal')
+  @ApiCreatedResponse({ type: MemberDto })
   @ApiErrors(400, 409)
   add(
     @CurrentWorkspace() workspace: Workspace,
@@ -87,6 +96,7 @@ export class MembersController {
 
   @Get(':userId')
   @RequireAccess('self')
+  @ApiOkResponse({ type: MemberDto })
   @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'MEMBER_NOT_FOUND'] })
   get(@CurrentWorkspace() workspace: Workspace, @Param('userId') userId: string) {
     return this.members.get(workspace.id, userId);
@@ -94,6 +104,7 @@ export class MembersController {
 
   @Patch(':userId')
   @RequireAccess('admin')
+  @ApiOkResponse({ type: MemberDto })
   @ApiErrors(400, { 404: ['WORKSPACE_NOT_FOUND', 'MEMBER_NOT_FOUND'] }, 409)
   update(
     @CurrentWorkspace() workspace: Workspace,
@@ -112,6 +123,7 @@ export class MembersController {
     description:
       'The removal is recorded (GET .../members/removals): just-in-time sign-in does not re-create the person until an admin adds or invites them again, or deletes the removal; a SCIM assignment from the identity provider still provisions them.',
   })
+  @ApiNoContentResponse({ description: 'Removed' })
   @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'MEMBER_NOT_FOUND'] }, 409)
   async remove(
     @CurrentWorkspace() workspace: Workspace,
@@ -123,6 +135,7 @@ export class MembersController {
 
   @Delete(':userId/sessions')
   @RequireAccess('admin')
+  @ApiRevokedResponse()
   @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'MEMBER_NOT_FOUND'] })
   async revokeSessions(
     @CurrentWorkspace() workspace: Workspace,

@@ -1,7 +1,13 @@
 import { Body, Controller, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCookieAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { RequireAccess } from '../common/access.decorator.js';
-import { ApiErrors, ApiWorkspaceParam } from '../common/openapi.js';
+import { ApiErrors, ApiRevokedResponse, ApiWorkspaceParam } from '../common/openapi.js';
 import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from './actor.js';
 import { PageQuery, pageOf } from '../common/paging.js';
 import { CreateWorkspaceDto, ForceQuery, UpdateSettingsDto } from './dto/workspace.dto.js';
@@ -34,6 +40,7 @@ export class WorkspacesController {
 
   @Post()
   @RequireAccess('internal')
+  @ApiCreatedResponse({ description: 'The workspace, with its settings and warnings' })
   @ApiErrors(400, { 409: ['SLUG_TAKEN'] })
   async create(@Body() body: CreateWorkspaceDto, @CurrentAuditActor() actor: AuditActor) {
     return this.detailedView(await this.workspaces.create(body, actor));
@@ -41,6 +48,7 @@ export class WorkspacesController {
 
   @Get()
   @RequireAccess('internal')
+  @ApiOkResponse({ description: 'A page of workspaces' })
   @ApiErrors(400)
   async list(@Query() query: PageQuery) {
     const page = await this.workspaces.list(pageOf(query));
@@ -50,6 +58,7 @@ export class WorkspacesController {
   @Get(':ws')
   @RequireAccess('admin')
   @ApiWorkspaceParam()
+  @ApiOkResponse({ description: 'The workspace, with its settings and warnings' })
   @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND'] })
   get(@CurrentWorkspace() workspace: Workspace) {
     return this.detailedView(workspace);
@@ -58,6 +67,7 @@ export class WorkspacesController {
   @Patch(':ws/settings')
   @RequireAccess('admin')
   @ApiWorkspaceParam()
+  @ApiOkResponse({ description: 'The workspace, with its new settings and warnings' })
   @ApiErrors(
     400,
     { 404: ['WORKSPACE_NOT_FOUND'] },
@@ -78,6 +88,7 @@ export class WorkspacesController {
   @HttpCode(200)
   @RequireAccess('admin')
   @ApiWorkspaceParam()
+  @ApiRevokedResponse()
   @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND'] })
   async revokeAllSessions(
     @CurrentWorkspace() workspace: Workspace,

@@ -93,6 +93,15 @@ function operationOf(document: Document, path: string, method: string): Operatio
   return operation;
 }
 
+/** Operations that document no success (2xx) or redirect (3xx) answer. */
+function operationsWithoutSuccess(document: Document): string[] {
+  return operations(document)
+    .filter(
+      ({ operation }) => !Object.keys(operation.responses ?? {}).some((s) => /^[23]\d\d$/.test(s)),
+    )
+    .map(({ path, method }) => `${method.toUpperCase()} ${path}`);
+}
+
 interface RouteLayer {
   route?: { path: unknown; methods: Record<string, boolean> };
 }
@@ -161,6 +170,10 @@ describe('OpenAPI document', () => {
     expect(members.find((p) => p.name === 'limit')?.schema?.type).toBe('integer');
   });
 
+  it('documents the success answer of every operation', () => {
+    expect(operationsWithoutSuccess(document)).toEqual([]);
+  });
+
   it('documents error answers with the error schema on every operation', () => {
     expect(operationsWithoutErrors(document)).toEqual([]);
     expect(errorStatuses('/health/ready', operationOf(document, '/health/ready', 'get'))).toEqual([
@@ -193,6 +206,8 @@ describe('OpenAPI document', () => {
 
     get.responses = { '200': {} };
     expect(operationsWithoutErrors(broken)).toEqual(['GET /api/workspaces/{ws}/members']);
+    get.responses = {};
+    expect(operationsWithoutSuccess(broken)).toEqual(['GET /api/workspaces/{ws}/members']);
 
     delete item.get;
     expect(servedRoutes(t)).toContain('GET /api/workspaces/{ws}/members');

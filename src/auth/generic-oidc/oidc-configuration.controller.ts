@@ -1,5 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Put, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCookieAuth,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { RequireAccess } from '../../common/access.decorator.js';
 import { ApiErrors, ApiWorkspaceRoutes } from '../../common/openapi.js';
 import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from '../../workspace/actor.js';
@@ -19,6 +25,9 @@ export class OidcConfigurationController {
 
   @Get()
   @RequireAccess('admin')
+  @ApiOkResponse({
+    description: "The workspace's OpenID provider (the client secret is never shown)",
+  })
   @ApiErrors(404)
   async get(@CurrentWorkspace() workspace: Workspace) {
     return this.configurations.view(workspace, await this.configurations.get(workspace.id));
@@ -26,6 +35,7 @@ export class OidcConfigurationController {
 
   @Put()
   @RequireAccess('admin')
+  @ApiOkResponse({ description: 'The OpenID provider as saved' })
   @ApiErrors(400, 409)
   async put(
     @CurrentWorkspace() workspace: Workspace,
@@ -41,6 +51,7 @@ export class OidcConfigurationController {
   @Delete()
   @HttpCode(204)
   @RequireAccess('admin')
+  @ApiNoContentResponse({ description: 'Removed' })
   @ApiErrors(400, 404, 409)
   async remove(
     @CurrentWorkspace() workspace: Workspace,

@@ -1,5 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCookieAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { RequireAccess } from '../../common/access.decorator.js';
 import { ApiErrors, ApiWorkspaceRoutes } from '../../common/openapi.js';
 import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from '../../workspace/actor.js';
@@ -18,6 +25,7 @@ export class SamlProvidersController {
 
   @Get()
   @RequireAccess('admin')
+  @ApiOkResponse({ description: 'The SAML providers of the workspace: items and total' })
   @ApiErrors(400)
   async list(@CurrentWorkspace() workspace: Workspace) {
     const providers = await this.providers.list(workspace.id);
@@ -26,6 +34,7 @@ export class SamlProvidersController {
 
   @Post()
   @RequireAccess('admin')
+  @ApiCreatedResponse({ description: 'The SAML provider, with its sign-in and metadata URLs' })
   @ApiErrors(
     {
       400: [
@@ -47,6 +56,7 @@ export class SamlProvidersController {
 
   @Get(':id')
   @RequireAccess('admin')
+  @ApiOkResponse({ description: 'The SAML provider' })
   @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'SAML_PROVIDER_NOT_FOUND'] })
   async get(@CurrentWorkspace() workspace: Workspace, @Param('id') id: string) {
     return this.providers.view(await this.providers.get(workspace.id, id));
@@ -54,6 +64,7 @@ export class SamlProvidersController {
 
   @Patch(':id')
   @RequireAccess('admin')
+  @ApiOkResponse({ description: 'The SAML provider as changed' })
   @ApiErrors(400, { 404: ['WORKSPACE_NOT_FOUND', 'SAML_PROVIDER_NOT_FOUND'] }, 409)
   async update(
     @CurrentWorkspace() workspace: Workspace,
@@ -70,6 +81,7 @@ export class SamlProvidersController {
   @Delete(':id')
   @HttpCode(204)
   @RequireAccess('admin')
+  @ApiNoContentResponse({ description: 'Removed' })
   @ApiErrors(400, { 404: ['WORKSPACE_NOT_FOUND', 'SAML_PROVIDER_NOT_FOUND'] }, 409)
   async remove(
     @CurrentWorkspace() workspace: Workspace,

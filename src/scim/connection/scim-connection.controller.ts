@@ -1,5 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCookieAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiProperty,
+  ApiTags,
+} from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
 import { RequireAccess } from '../../common/access.decorator.js';
 import { ApiErrors, ApiWorkspaceRoutes } from '../../common/openapi.js';
@@ -29,6 +37,7 @@ export class ScimConnectionController {
 
   @Get()
   @RequireAccess('admin')
+  @ApiOkResponse({ description: 'Whether SCIM is enabled, for which provider, and its base URL' })
   @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND'] })
   status(@CurrentWorkspace() workspace: Workspace) {
     return this.connections.status(workspace.id);
@@ -37,6 +46,7 @@ export class ScimConnectionController {
   /** Enables SCIM; the token is shown in this response only. */
   @Post()
   @RequireAccess('admin')
+  @ApiCreatedResponse({ description: 'Enabled; the token is in this answer only' })
   @ApiErrors(400, { 409: ['SCIM_ALREADY_ENABLED', 'SCIM_REQUIRES_SAML_ONLY'] })
   enable(
     @CurrentWorkspace() workspace: Workspace,
@@ -49,6 +59,7 @@ export class ScimConnectionController {
   /** A new token; the previous one keeps working for SCIM_TOKEN_GRACE_SECONDS. */
   @Post('token')
   @RequireAccess('admin')
+  @ApiCreatedResponse({ description: 'The new token, in this answer only' })
   @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'SCIM_NOT_ENABLED'] })
   rotate(@CurrentWorkspace() workspace: Workspace, @CurrentAuditActor() actor: AuditActor) {
     return this.connections.rotateToken(workspace.id, actor);
@@ -57,6 +68,7 @@ export class ScimConnectionController {
   @Delete()
   @HttpCode(204)
   @RequireAccess('admin')
+  @ApiNoContentResponse({ description: 'Disabled' })
   @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'SCIM_NOT_ENABLED'] })
   async disable(@CurrentWorkspace() workspace: Workspace, @CurrentAuditActor() actor: AuditActor) {
     await this.connections.disable(workspace.id, actor);
@@ -65,6 +77,7 @@ export class ScimConnectionController {
   /** The workspace's recent SCIM requests, newest first. */
   @Get('requests')
   @RequireAccess('admin')
+  @ApiOkResponse({ description: 'A page of the recent SCIM requests, newest first' })
   @ApiErrors(400)
   requests(@CurrentWorkspace() workspace: Workspace, @Query() query: PageQuery) {
     return this.requestLog.list(workspace.id, pageOf(query));

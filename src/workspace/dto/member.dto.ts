@@ -3,10 +3,13 @@ import { IsIn, IsString, MaxLength, MinLength } from 'class-validator';
 import { PageQuery } from '../../common/paging.js';
 import {
   MEMBER_ROLES,
+  MEMBER_SOURCES,
   MEMBER_STATUSES,
   type MemberRole,
+  type MemberSource,
   type MemberStatus,
 } from '../entities/membership.entity.js';
+import type { MemberView } from '../repositories/membership.repository.js';
 import { PersonInput } from './workspace.dto.js';
 import { Optional } from '../../common/optional.js';
 
@@ -105,4 +108,37 @@ export class MemberRemovalPageDto {
 
   @ApiProperty({ type: 'integer' })
   offset: number;
+}
+
+/** A member as the admin API shows it. */
+export class MemberDto implements MemberView {
+  @ApiProperty({ format: 'uuid' })
+  userId: string;
+
+  @ApiProperty()
+  email: string;
+
+  @ApiProperty({ nullable: true, type: String })
+  fullName: string | null;
+
+  @ApiProperty({ enum: MEMBER_ROLES })
+  role: MemberRole;
+
+  @ApiProperty({ enum: MEMBER_STATUSES })
+  status: MemberStatus;
+
+  @ApiProperty({ enum: MEMBER_SOURCES, description: 'How the member came in' })
+  source: MemberSource;
+
+  @ApiProperty({ description: 'Provisioned by SCIM: its identity provider owns the profile' })
+  scimManaged: boolean;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: Date;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt: Date;
+
+  @ApiProperty({ format: 'date-time', nullable: true, type: String })
+  deactivatedAt: Date | null;
 }

@@ -5,7 +5,8 @@ import {
   addressRefusal,
   type WebhookTargetPolicy,
 } from '../../webhooks/webhook-target.js';
-import type { OidcFetch } from './oidc-fetch.js';
+import { guardedLookup } from '../../webhooks/webhook-sender.js';
+import { CONNECT_LOOKUP, type OidcFetch } from './oidc-fetch.js';
 
 /** Where a workspace's OpenID provider may be reached: public addresses, loopback if allowed. */
 export type OutboundPolicy = WebhookTargetPolicy;
@@ -14,14 +15,16 @@ export type OutboundPolicy = WebhookTargetPolicy;
  * `fetch`, refusing URLs an admin-supplied provider (its issuer, or the endpoints its discovery
  * document names) must not make the server call: link-local (cloud metadata), reserved and
  * private addresses, loopback unless the policy allows it, and plain http except to loopback.
- * A host name is resolved and every address checked before the request (a name that changes
- * its answer between this check and the connection is not caught).
+ * A host name is resolved and every address checked before the request, for a clear refusal;
+ * the request itself carries a lookup that checks again where it connects (CONNECT_LOOKUP), so
+ * a name that changes its answer in between (DNS rebinding) is refused there too.
  */
 export function guardedFetch(inner: OidcFetch, policy: OutboundPolicy): OidcFetch {
+  const lookup = guardedLookup(policy);
   return async (url, options) => {
     const refusal = await outboundRefusal(url, policy);
     if (refusal) throw new OutboundRefusedError(`${url}: ${refusal}`);
-    return inner(url, options);
+    return inner(url, { ...options, [CONNECT_LOOKUP]: lookup } as typeof options);
   };
 }
 

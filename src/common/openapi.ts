@@ -5,6 +5,7 @@ import {
   ApiParam,
   ApiProperty,
   ApiPropertyOptional,
+  ApiQuery,
   ApiResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
@@ -155,4 +156,16 @@ export function ApiRevokedResponse() {
       properties: { revoked: { type: 'integer' } },
     },
   });
+}
+
+/** The query an OAuth 2.0 / OpenID Connect provider sends back (RFC 6749 §4.1.2). */
+export function ApiOAuthCallbackQuery() {
+  const optional = (name: string, description: string) =>
+    ApiQuery({ name, required: false, type: String, description });
+  return applyDecorators(
+    optional('code', 'The authorization code, on success'),
+    optional('state', 'The state sent with the authorization request'),
+    optional('error', 'The error code, on failure (e.g. access_denied)'),
+    optional('error_description', 'The provider’s words about the error'),
+  );
 }

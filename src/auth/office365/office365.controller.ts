@@ -2,7 +2,7 @@ import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { ApiFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../../common/access.decorator.js';
-import { ApiErrors } from '../../common/openapi.js';
+import { ApiErrors, ApiOAuthCallbackQuery } from '../../common/openapi.js';
 import { OidcLoginQuery } from '../oidc/oidc-login.query.js';
 import { OidcSignInFlow } from '../oidc/oidc-sign-in.flow.js';
 import { Office365SignIn } from './office365.method.js';
@@ -39,6 +39,7 @@ export class Office365Controller {
     { 404: ['OFFICE365_NOT_CONFIGURED'] },
     { 503: ['OFFICE365_UNAVAILABLE', 'DATABASE_UNAVAILABLE'] },
   )
+  @ApiOAuthCallbackQuery()
   callback(@Req() request: Request, @Res() response: Response): Promise<void> {
     return this.flow.callback(this.office365, request, response);
   }

@@ -1,6 +1,8 @@
 import { Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import {
+  ApiBody,
   ApiConsumes,
+  ApiQuery,
   ApiFoundResponse,
   ApiOkResponse,
   ApiProduces,
@@ -40,6 +42,12 @@ export class SamlController {
     { 404: ['SAML_PROVIDER_NOT_FOUND'] },
     503,
   )
+  @ApiQuery({
+    name: 'RelayState',
+    required: false,
+    type: String,
+    description: 'Where to go after signing in: a path or URL on the frontend',
+  })
   async login(
     @Param('providerToken') token: string,
     @Req() request: Request,
@@ -58,6 +66,17 @@ export class SamlController {
   @HttpCode(302)
   @Public()
   @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiBody({
+    description: 'The form the identity provider posts (HTTP-POST binding)',
+    schema: {
+      type: 'object',
+      required: ['SAMLResponse'],
+      properties: {
+        SAMLResponse: { type: 'string', description: 'The base64-encoded SAML response' },
+        RelayState: { type: 'string', description: 'Where to go after signing in' },
+      },
+    },
+  })
   @ApiFoundResponse({
     description: 'Signed in: session cookie, redirect to RelayState or the frontend',
   })

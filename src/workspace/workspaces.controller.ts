@@ -7,15 +7,25 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { RequireAccess } from '../common/access.decorator.js';
-import { ApiErrors, ApiRevokedResponse, ApiWorkspaceParam } from '../common/openapi.js';
+import {
+  ApiErrors,
+  ApiPageResponse,
+  ApiRevokedResponse,
+  ApiWorkspaceParam,
+} from '../common/openapi.js';
 import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from './actor.js';
 import { PageQuery, pageOf } from '../common/paging.js';
-import { CreateWorkspaceDto, ForceQuery, UpdateSettingsDto } from './dto/workspace.dto.js';
+import {
+  CreateWorkspaceDto,
+  ForceQuery,
+  UpdateSettingsDto,
+  WorkspaceDto,
+} from './dto/workspace.dto.js';
 import { Workspace } from './entities/workspace.entity.js';
 import { MemberService } from './member.service.js';
 import { type SettingsWarning, settingsOf, WorkspaceService } from './workspace.service.js';
 
-export function workspaceView(workspace: Workspace, warnings?: SettingsWarning[]) {
+export function workspaceView(workspace: Workspace, warnings?: SettingsWarning[]): WorkspaceDto {
   return {
     id: workspace.id,
     slug: workspace.slug,
@@ -40,7 +50,7 @@ export class WorkspacesController {
 
   @Post()
   @RequireAccess('internal')
-  @ApiCreatedResponse({ description: 'The workspace, with its settings and warnings' })
+  @ApiCreatedResponse({ type: WorkspaceDto })
   @ApiErrors(400, { 409: ['SLUG_TAKEN'] })
   async create(@Body() body: CreateWorkspaceDto, @CurrentAuditActor() actor: AuditActor) {
     return this.detailedView(await this.workspaces.create(body, actor));
@@ -48,7 +58,7 @@ export class WorkspacesController {
 
   @Get()
   @RequireAccess('internal')
-  @ApiOkResponse({ description: 'A page of workspaces' })
+  @ApiPageResponse(WorkspaceDto, 'A page of workspaces')
   @ApiErrors(400)
   async list(@Query() query: PageQuery) {
     const page = await this.workspaces.list(pageOf(query));
@@ -58,7 +68,7 @@ export class WorkspacesController {
   @Get(':ws')
   @RequireAccess('admin')
   @ApiWorkspaceParam()
-  @ApiOkResponse({ description: 'The workspace, with its settings and warnings' })
+  @ApiOkResponse({ type: WorkspaceDto })
   @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND'] })
   get(@CurrentWorkspace() workspace: Workspace) {
     return this.detailedView(workspace);
@@ -67,7 +77,7 @@ export class WorkspacesController {
   @Patch(':ws/settings')
   @RequireAccess('admin')
   @ApiWorkspaceParam()
-  @ApiOkResponse({ description: 'The workspace, with its new settings and warnings' })
+  @ApiOkResponse({ type: WorkspaceDto, description: 'The workspace with its new settings' })
   @ApiErrors(
     400,
     { 404: ['WORKSPACE_NOT_FOUND'] },

@@ -14,6 +14,7 @@ import {
 } from 'class-validator';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../common/password-hasher.js';
 import { Optional } from '../../common/optional.js';
+import type { SettingsWarning } from '../workspace.service.js';
 import {
   SIGN_IN_METHOD_TABLE,
   SIGN_IN_METHODS,
@@ -138,4 +139,53 @@ export class ForceQuery {
   @Transform(queryBoolean)
   @IsBoolean()
   force?: boolean;
+}
+
+export class WorkspaceSettingsDto {
+  @ApiProperty({ type: SignInMethodsDto, description: 'Each sign-in method, on or off' })
+  signInMethods: SignInMethods;
+
+  @ApiProperty({ type: 'integer' })
+  sessionLifetimeSeconds: number;
+
+  @ApiProperty({ type: 'integer', nullable: true, description: 'null: no idle timeout' })
+  sessionIdleTimeoutSeconds: number | null;
+
+  @ApiProperty()
+  scimOnlyProvisioning: boolean;
+}
+
+export class SettingsWarningDto {
+  @ApiProperty({ example: 'NO_ACTIVE_ADMIN' })
+  code: SettingsWarning['code'];
+
+  @ApiProperty()
+  message: string;
+}
+
+/** A workspace as the admin API shows it; a single workspace also lists its warnings. */
+export class WorkspaceDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: 'acme' })
+  slug: string;
+
+  @ApiProperty({ example: 'Acme Corp' })
+  name: string;
+
+  @ApiProperty({ type: WorkspaceSettingsDto })
+  settings: WorkspaceSettingsDto;
+
+  @ApiPropertyOptional({
+    type: [SettingsWarningDto],
+    description: 'Settings that lock someone out or do nothing (on a single workspace)',
+  })
+  warnings?: SettingsWarningDto[];
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: Date;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt: Date;
 }

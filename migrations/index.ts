@@ -12,6 +12,7 @@ import { Versions1764570000000 } from './1764570000000-versions.js';
 import { MemberCounts1764580000000 } from './1764580000000-member-counts.js';
 import { OidcSignIn1764600000000 } from './1764600000000-oidc-sign-in.js';
 import { Webhooks1764610000000 } from './1764610000000-webhooks.js';
+import { JustInTimeSources1764620000000 } from './1764620000000-just-in-time-sources.js';
 
 /** Every migration in order. Append new ones; never edit one that has landed. */
 export const migrations = [
@@ -29,4 +30,5 @@ export const migrations = [
   MemberCounts1764580000000,
   OidcSignIn1764600000000,
   Webhooks1764610000000,
+  JustInTimeSources1764620000000,
 ];

@@ -120,7 +120,7 @@ export class ExternalSignInService {
           email,
           fullName: identity.fullName ?? undefined,
           role: 'member',
-          source: context.method === 'saml' ? 'saml' : 'manual',
+          source: context.method,
           actor: context.actor,
         });
         userId = added.userId;

@@ -62,12 +62,8 @@ export function toMemberView(m: MemberView): MemberView {
 /** Why a removal record went away (member.removal_cleared). */
 export type RemovalClearedReason = 'added' | 'invite_accepted' | 'scim_provisioned' | 'deleted';
 
-const REASON_BY_SOURCE: Record<MemberSource, RemovalClearedReason> = {
-  manual: 'added',
-  invite: 'invite_accepted',
-  saml: 'added',
-  scim: 'scim_provisioned',
-};
+const reasonBySource = (source: MemberSource): RemovalClearedReason =>
+  source === 'invite' ? 'invite_accepted' : source === 'scim' ? 'scim_provisioned' : 'added';
 
 /** The unique index of a membership's userName (its email unless the IdP named it). */
 export const USER_NAME_KEY = 'memberships_user_name_key';
@@ -165,7 +161,7 @@ export class MemberService {
       after: { email: user.email, role: input.role, status: 'active', source: input.source },
     });
     // Just-in-time sign-in never gets here for a removed person (it refuses them first).
-    await this.clearRemoval(tx, workspace.id, user.id, input.actor, REASON_BY_SOURCE[input.source]);
+    await this.clearRemoval(tx, workspace.id, user.id, input.actor, reasonBySource(input.source));
     return this.get(workspace.id, user.id, tx);
   }
 

@@ -269,7 +269,9 @@ describe('generic OpenID Connect sign-in (a workspace`s own provider)', () => {
         .get(`/api/workspaces/${ws.slug}/members?email=grace@${domain}`)
         .set('Authorization', t.internal)
         .expect(200);
-      expect(members.body.items).toHaveLength(1);
+      expect(members.body.items).toEqual([
+        expect.objectContaining({ email: `grace@${domain}`, role: 'member', source: 'oidc' }),
+      ]);
     });
 
     it('refuses someone new whose email is outside the claimed domains, and creates nothing', async () => {

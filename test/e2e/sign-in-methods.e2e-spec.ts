@@ -1,3 +1,4 @@
+import { MEMBER_SOURCES } from '../../src/workspace/entities/membership.entity.js';
 import type { Response } from 'supertest';
 import {
   addMember,
@@ -119,6 +120,17 @@ describe('sign-in methods on a server without Office365', () => {
       );
       const allowed = [...check!.definition.matchAll(/'(\w+)'::text/g)].map((m) => m[1]);
       expect(allowed.sort()).toEqual([...SIGN_IN_METHODS].sort());
+    });
+
+    it('lets a member come in just in time by exactly the methods of the table but the password', async () => {
+      const [check]: { definition: string }[] = await t.dataSource.query(
+        `SELECT pg_get_constraintdef(oid) AS definition FROM pg_constraint
+          WHERE conname = 'memberships_source_check'`,
+      );
+      const allowed = [...check!.definition.matchAll(/'(\w+)'::text/g)].map((m) => m[1]);
+      const justInTime = SIGN_IN_METHODS.filter((method) => method !== 'password');
+      expect(allowed.sort()).toEqual(['invite', 'manual', 'scim', ...justInTime].sort());
+      expect([...MEMBER_SOURCES].sort()).toEqual(allowed.sort());
     });
 
     it('documents every method in the OpenAPI document', async () => {

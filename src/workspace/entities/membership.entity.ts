@@ -8,14 +8,21 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 import type { Relation } from 'typeorm';
+import { SIGN_IN_METHODS, type SignInMethod } from '../sign-in-methods.js';
 import { User } from './user.entity.js';
 
 export const MEMBER_ROLES = ['admin', 'member'] as const;
 export type MemberRole = (typeof MEMBER_ROLES)[number];
 export const MEMBER_STATUSES = ['active', 'deactivated'] as const;
 export type MemberStatus = (typeof MEMBER_STATUSES)[number];
-export const MEMBER_SOURCES = ['manual', 'invite', 'saml', 'scim'] as const;
-export type MemberSource = (typeof MEMBER_SOURCES)[number];
+/** The sign-in methods that create a member just in time: every one but the password. */
+export type JustInTimeMethod = Exclude<SignInMethod, 'password'>;
+export const JUST_IN_TIME_METHODS = SIGN_IN_METHODS.filter(
+  (method): method is JustInTimeMethod => method !== 'password',
+);
+/** How a member came in: by hand, an invite, SCIM, or just in time by a sign-in method. */
+export const MEMBER_SOURCES = ['manual', 'invite', 'scim', ...JUST_IN_TIME_METHODS] as const;
+export type MemberSource = 'manual' | 'invite' | 'scim' | JustInTimeMethod;
 
 /** Joins a user to a workspace with a role and a status. */
 @Entity({ name: 'memberships' })

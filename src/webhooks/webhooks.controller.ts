@@ -9,11 +9,18 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { RequireAccess } from '../common/access.decorator.js';
-import { ApiErrors, ApiWorkspaceRoutes } from '../common/openapi.js';
+import { ApiErrors, ApiPageResponse, ApiWorkspaceRoutes } from '../common/openapi.js';
 import { PageQuery, pageOf } from '../common/paging.js';
 import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from '../workspace/actor.js';
 import { Workspace } from '../workspace/entities/workspace.entity.js';
-import { CreateWebhookDto, ListDeliveriesQuery, UpdateWebhookDto } from './dto/webhook.dto.js';
+import {
+  CreateWebhookDto,
+  ListDeliveriesQuery,
+  UpdateWebhookDto,
+  WebhookDeliveryDto,
+  WebhookDto,
+  WebhookWithSecretDto,
+} from './dto/webhook.dto.js';
 import { WebhookService } from './webhook.service.js';
 
 @ApiTags('webhooks')
@@ -27,7 +34,7 @@ export class WebhooksController {
   @Post()
   @RequireAccess('admin')
   @ApiOperation({ summary: 'Add an endpoint; the answer carries its signing secret, once' })
-  @ApiCreatedResponse({ description: 'The endpoint, with its signing secret (shown once)' })
+  @ApiCreatedResponse({ type: WebhookWithSecretDto })
   @ApiErrors(
     { 400: ['VALIDATION_FAILED', 'WEBHOOK_URL_NOT_ALLOWED'] },
     { 409: ['WEBHOOK_LIMIT_REACHED'] },
@@ -42,7 +49,7 @@ export class WebhooksController {
 
   @Get()
   @RequireAccess('admin')
-  @ApiOkResponse({ description: 'A page of endpoints' })
+  @ApiPageResponse(WebhookDto, 'A page of endpoints')
   @ApiErrors(400)
   list(@CurrentWorkspace() workspace: Workspace, @Query() query: PageQuery) {
     return this.webhooks.list(workspace.id, pageOf(query));
@@ -50,7 +57,7 @@ export class WebhooksController {
 
   @Get(':id')
   @RequireAccess('admin')
-  @ApiOkResponse({ description: 'The endpoint' })
+  @ApiOkResponse({ type: WebhookDto })
   @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'WEBHOOK_NOT_FOUND'] })
   get(@CurrentWorkspace() workspace: Workspace, @Param('id') id: string) {
     return this.webhooks.get(workspace.id, id);
@@ -59,7 +66,7 @@ export class WebhooksController {
   @Patch(':id')
   @RequireAccess('admin')
   @ApiOperation({ summary: 'Change the URL, events or description; enable or disable' })
-  @ApiOkResponse({ description: 'The endpoint as changed' })
+  @ApiOkResponse({ type: WebhookDto })
   @ApiErrors(
     { 400: ['VALIDATION_FAILED', 'WEBHOOK_URL_NOT_ALLOWED'] },
     { 404: ['WORKSPACE_NOT_FOUND', 'WEBHOOK_NOT_FOUND'] },
@@ -89,7 +96,7 @@ export class WebhooksController {
   @Post(':id/secret')
   @RequireAccess('admin')
   @ApiOperation({ summary: 'Replace the signing secret; the answer carries the new one, once' })
-  @ApiCreatedResponse({ description: 'The endpoint, with its new signing secret (shown once)' })
+  @ApiCreatedResponse({ type: WebhookWithSecretDto })
   @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'WEBHOOK_NOT_FOUND'] })
   rotateSecret(
     @CurrentWorkspace() workspace: Workspace,
@@ -102,7 +109,7 @@ export class WebhooksController {
   @Get(':id/deliveries')
   @RequireAccess('admin')
   @ApiOperation({ summary: "The endpoint's delivery log, newest first" })
-  @ApiOkResponse({ description: 'A page of deliveries, newest first' })
+  @ApiPageResponse(WebhookDeliveryDto, 'A page of deliveries, newest first')
   @ApiErrors(400, { 404: ['WORKSPACE_NOT_FOUND', 'WEBHOOK_NOT_FOUND'] })
   deliveries(
     @CurrentWorkspace() workspace: Workspace,

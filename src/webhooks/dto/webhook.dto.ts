@@ -11,7 +11,12 @@ import {
 } from 'class-validator';
 import { Optional } from '../../common/optional.js';
 import { PageQuery } from '../../common/paging.js';
-import { WEBHOOK_EVENT_NAMES } from '../../workspace/audit-actions.js';
+import { WEBHOOK_EVENT_NAMES, type WebhookEventType } from '../../workspace/audit-actions.js';
+import type {
+  DeliveryStatus,
+  WebhookDeliveryView,
+  WebhookEndpointView,
+} from '../webhook.repository.js';
 
 /** The events an endpoint may subscribe to; `*` is every event. */
 export const EVENT_FILTER_VALUES = ['*', ...WEBHOOK_EVENT_NAMES] as const;
@@ -89,4 +94,77 @@ export class ListDeliveriesQuery extends PageQuery {
   @Optional()
   @IsIn(DELIVERY_STATUSES)
   status?: (typeof DELIVERY_STATUSES)[number];
+}
+
+const nullable = (type: 'string' | 'integer', extra: object = {}) =>
+  ApiProperty({ type, nullable: true, ...extra });
+
+export class WebhookDto implements WebhookEndpointView {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: URL_EXAMPLE })
+  url: string;
+
+  @nullable('string')
+  description: string | null;
+
+  @ApiProperty({ enum: EVENT_FILTER_VALUES, isArray: true, description: EVENTS_DESCRIPTION })
+  events: (WebhookEventType | '*')[];
+
+  @ApiProperty()
+  enabled: boolean;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: Date;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt: Date;
+}
+
+/** An endpoint just created or given a new secret: the only answers that show the secret. */
+export class WebhookWithSecretDto extends WebhookDto {
+  @ApiProperty({ description: 'The signing secret; shown in this answer only' })
+  secret: string;
+}
+
+export class WebhookDeliveryDto implements WebhookDeliveryView {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ format: 'uuid' })
+  eventId: string;
+
+  @ApiProperty({ enum: WEBHOOK_EVENT_NAMES })
+  eventType: WebhookEventType;
+
+  @ApiProperty({ enum: DELIVERY_STATUSES })
+  status: DeliveryStatus;
+
+  @ApiProperty({ type: 'integer' })
+  attempts: number;
+
+  @nullable('string', { format: 'date-time' })
+  nextAttemptAt: Date | null;
+
+  @nullable('string', { format: 'date-time' })
+  lastAttemptAt: Date | null;
+
+  @nullable('integer', { description: "The endpoint's HTTP status at the last attempt" })
+  lastStatusCode: number | null;
+
+  @nullable('string')
+  lastError: string | null;
+
+  @nullable('integer')
+  lastDurationMs: number | null;
+
+  @nullable('string', { description: "The start of the endpoint's answer" })
+  responseExcerpt: string | null;
+
+  @nullable('string', { format: 'date-time' })
+  deliveredAt: Date | null;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: Date;
 }

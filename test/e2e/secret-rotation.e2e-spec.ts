@@ -44,6 +44,8 @@ describe('secret rotation', () => {
   let ws: { id: string; slug: string; adminEmail: string };
   let cookieUnderA: string;
   let scim: ScimWorkspace;
+  /** A SCIM connection whose token is never used while the old key is a previous one. */
+  let idleScim: ScimWorkspace;
   let endpoint: { id: string; secret: string };
 
   /** Another instance on a's database. */
@@ -95,6 +97,7 @@ describe('secret rotation', () => {
     ws = await createWorkspace(a);
     cookieUnderA = await signIn(a, ws.slug, ws.adminEmail);
     scim = await scimWorkspace(a);
+    idleScim = await scimWorkspace(a);
     // The provider signs its AuthnRequests: its login opens the sealed SP private key.
     await a.dataSource.query(
       `UPDATE saml_providers SET sign_authn_requests = true WHERE workspace_id = $1`,
@@ -132,7 +135,17 @@ describe('secret rotation', () => {
       expect(res.body).toMatchObject({ workspace: { slug: ws.slug }, role: 'admin' });
     });
 
-    it('keeps a SCIM token digested under the old key', async () => {
+    it('keeps a SCIM token digested under the old key, and stores its digest under the new key', async () => {
+      const stored = async () => {
+        const [row] = await a.dataSource.query<{ token_hash: string }[]>(
+          `SELECT token_hash FROM scim_connections WHERE workspace_id = $1`,
+          [scim.id],
+        );
+        return row!.token_hash;
+      };
+      expect(await stored()).toBe(tokenDigest(KEY_A, scim.token));
+      await b.http.get('/scim/v2/Users').set('Authorization', scim.auth).expect(200);
+      expect(await stored()).toBe(tokenDigest(KEY_B, scim.token));
       await b.http.get('/scim/v2/Users').set('Authorization', scim.auth).expect(200);
     });
 
@@ -184,10 +197,17 @@ describe('secret rotation', () => {
       c = await instance({ SECRET_KEY: KEY_B, INTERNAL_API_TOKEN: NEW_INTERNAL_TOKEN });
     }, 120_000);
 
-    it('refuses the session and the SCIM token made under the old key', async () => {
+    it('refuses the session and a SCIM token still digested under the old key', async () => {
       await c.http.get('/auth/session').set('Cookie', cookieUnderA).expect(401);
-      const res = await c.http.get('/scim/v2/Users').set('Authorization', scim.auth).expect(401);
+      const res = await c.http
+        .get('/scim/v2/Users')
+        .set('Authorization', idleScim.auth)
+        .expect(401);
       expect(res.body.schemas).toEqual(['urn:ietf:params:scim:api:messages:2.0:Error']);
+    });
+
+    it('accepts a SCIM token used while the old key was a previous one', async () => {
+      await c.http.get('/scim/v2/Users').set('Authorization', scim.auth).expect(200);
     });
 
     it('refuses the old internal token and accepts the new one', async () => {
@@ -208,7 +228,7 @@ describe('secret rotation', () => {
       expect(counts).toEqual(
         expect.arrayContaining([
           expect.objectContaining({ table: 'webhook_endpoints', resealed: 1, unreadable: 0 }),
-          expect.objectContaining({ table: 'saml_providers', resealed: 1, unreadable: 0 }),
+          expect.objectContaining({ table: 'saml_providers', resealed: 2, unreadable: 0 }),
         ]),
       );
       expect(counts.every((count) => count.unreadable === 0)).toBe(true);

@@ -30,7 +30,7 @@ import { ScimConnectionException } from './scim-connection.errors.js';
  */
 const WORKSPACE_BY_TOKEN = preparedStatement(
   'gatehouse_scim_workspace_by_token',
-  `SELECT workspace_id FROM scim_connections
+  `SELECT workspace_id, token_hash FROM scim_connections
     WHERE token_hash = ANY($1::text[])
        OR (previous_token_hash = ANY($1::text[]) AND previous_token_expires_at > now())`,
 );
@@ -205,10 +205,28 @@ export class ScimConnectionService {
    */
   async authenticate(token: string): Promise<string | null> {
     if (!token || token.length > 256) return null;
-    const [row] = await this.statements.rows<{ workspace_id: string }>(WORKSPACE_BY_TOKEN, [
-      tokenDigests(this.config, token),
-    ]);
-    return row?.workspace_id ?? null;
+    const digests = tokenDigests(this.config, token);
+    const [row] = await this.statements.rows<{ workspace_id: string; token_hash: string }>(
+      WORKSPACE_BY_TOKEN,
+      [digests],
+    );
+    if (!row) return null;
+    if (row.token_hash !== digests[0] && digests.includes(row.token_hash)) {
+      await this.redigest(row.workspace_id, row.token_hash, digests[0]!);
+    }
+    return row.workspace_id;
+  }
+
+  /**
+   * The current token was digested under a previous SECRET_KEY: store its digest under the
+   * current key, once (SCIM tokens do not expire, so without this the previous key could never
+   * be dropped). A rotation in between wins: the row is only written if it still holds `from`.
+   */
+  private async redigest(workspaceId: string, from: string, to: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE scim_connections SET token_hash = $3 WHERE workspace_id = $1 AND token_hash = $2`,
+      [workspaceId, from, to],
+    );
   }
 
   /**

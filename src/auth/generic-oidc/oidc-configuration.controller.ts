@@ -11,7 +11,7 @@ import { ApiErrors, ApiWorkspaceRoutes } from '../../common/openapi.js';
 import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from '../../workspace/actor.js';
 import { ForceQuery } from '../../workspace/dto/workspace.dto.js';
 import { Workspace } from '../../workspace/entities/workspace.entity.js';
-import { PutOidcConfigurationDto } from './dto/oidc-configuration.dto.js';
+import { OidcConfigurationDto, PutOidcConfigurationDto } from './dto/oidc-configuration.dto.js';
 import { OidcConfigurationService } from './oidc-configuration.service.js';
 
 /** The workspace's own OpenID provider, for the generic OpenID Connect sign-in method. */
@@ -25,9 +25,7 @@ export class OidcConfigurationController {
 
   @Get()
   @RequireAccess('admin')
-  @ApiOkResponse({
-    description: "The workspace's OpenID provider (the client secret is never shown)",
-  })
+  @ApiOkResponse({ type: OidcConfigurationDto })
   @ApiErrors(404)
   async get(@CurrentWorkspace() workspace: Workspace) {
     return this.configurations.view(workspace, await this.configurations.get(workspace.id));
@@ -35,7 +33,7 @@ export class OidcConfigurationController {
 
   @Put()
   @RequireAccess('admin')
-  @ApiOkResponse({ description: 'The OpenID provider as saved' })
+  @ApiOkResponse({ type: OidcConfigurationDto, description: 'Saved' })
   @ApiErrors(400, 409)
   async put(
     @CurrentWorkspace() workspace: Workspace,

@@ -12,7 +12,12 @@ import { ApiErrors, ApiWorkspaceRoutes } from '../../common/openapi.js';
 import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from '../../workspace/actor.js';
 import { ForceQuery } from '../../workspace/dto/workspace.dto.js';
 import { Workspace } from '../../workspace/entities/workspace.entity.js';
-import { CreateSamlProviderDto, UpdateSamlProviderDto } from './dto/saml-provider.dto.js';
+import {
+  CreateSamlProviderDto,
+  SamlProviderDto,
+  SamlProviderListDto,
+  UpdateSamlProviderDto,
+} from './dto/saml-provider.dto.js';
 import { SamlProviderService } from './saml-provider.service.js';
 
 @ApiTags('saml-providers')
@@ -25,7 +30,7 @@ export class SamlProvidersController {
 
   @Get()
   @RequireAccess('admin')
-  @ApiOkResponse({ description: 'The SAML providers of the workspace: items and total' })
+  @ApiOkResponse({ type: SamlProviderListDto })
   @ApiErrors(400)
   async list(@CurrentWorkspace() workspace: Workspace) {
     const providers = await this.providers.list(workspace.id);
@@ -34,7 +39,7 @@ export class SamlProvidersController {
 
   @Post()
   @RequireAccess('admin')
-  @ApiCreatedResponse({ description: 'The SAML provider, with its sign-in and metadata URLs' })
+  @ApiCreatedResponse({ type: SamlProviderDto })
   @ApiErrors(
     {
       400: [
@@ -56,7 +61,7 @@ export class SamlProvidersController {
 
   @Get(':id')
   @RequireAccess('admin')
-  @ApiOkResponse({ description: 'The SAML provider' })
+  @ApiOkResponse({ type: SamlProviderDto })
   @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'SAML_PROVIDER_NOT_FOUND'] })
   async get(@CurrentWorkspace() workspace: Workspace, @Param('id') id: string) {
     return this.providers.view(await this.providers.get(workspace.id, id));
@@ -64,7 +69,7 @@ export class SamlProvidersController {
 
   @Patch(':id')
   @RequireAccess('admin')
-  @ApiOkResponse({ description: 'The SAML provider as changed' })
+  @ApiOkResponse({ type: SamlProviderDto })
   @ApiErrors(400, { 404: ['WORKSPACE_NOT_FOUND', 'SAML_PROVIDER_NOT_FOUND'] }, 409)
   async update(
     @CurrentWorkspace() workspace: Workspace,

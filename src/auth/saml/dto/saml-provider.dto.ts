@@ -10,6 +10,8 @@ import {
   MinLength,
 } from 'class-validator';
 import { Optional } from '../../../common/optional.js';
+import type { SamlBinding } from '../saml-provider.entity.js';
+import type { SamlProviderView } from '../saml-provider.service.js';
 
 const URL_OPTIONS = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
 
@@ -84,4 +86,89 @@ export class UpdateSamlProviderDto extends SamlProviderFieldsDto {
   @MinLength(1)
   @MaxLength(100)
   name?: string;
+}
+
+export class SamlCertificateDto {
+  @ApiProperty()
+  subject: string;
+
+  @ApiProperty({ format: 'date-time' })
+  notBefore: string;
+
+  @ApiProperty({ format: 'date-time' })
+  notAfter: string;
+
+  @ApiProperty()
+  expired: boolean;
+
+  @ApiProperty()
+  fingerprintSha256: string;
+
+  @ApiProperty({ description: 'The certificate, PEM' })
+  pem: string;
+}
+
+/** A SAML provider of the workspace, with what to give its identity provider. */
+export class SamlProviderDto implements SamlProviderView {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty()
+  name: string;
+
+  @ApiProperty()
+  enabled: boolean;
+
+  @ApiProperty()
+  idpEntityId: string;
+
+  @ApiProperty()
+  idpSsoUrl: string;
+
+  @ApiProperty({ enum: ['HTTP-Redirect', 'HTTP-POST'] })
+  idpSsoBinding: SamlBinding;
+
+  @ApiProperty({ type: [SamlCertificateDto] })
+  idpCertificates: SamlCertificateDto[];
+
+  @ApiProperty()
+  allowIdpInitiated: boolean;
+
+  @ApiProperty()
+  signAuthnRequests: boolean;
+
+  @ApiProperty()
+  wantEncryptedAssertions: boolean;
+
+  @ApiProperty({ description: "The path segment of this provider's sign-in URLs" })
+  providerToken: string;
+
+  @ApiProperty({ description: 'Assertion Consumer Service URL, for the identity provider' })
+  acsUrl: string;
+
+  @ApiProperty({ description: 'Our entity ID, for the identity provider' })
+  spEntityId: string;
+
+  @ApiProperty()
+  spMetadataUrl: string;
+
+  @ApiProperty({ description: 'Where a member starts signing in' })
+  loginUrl: string;
+
+  @ApiProperty({ description: 'Our signing and decryption certificate, PEM' })
+  spCertificate: string;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: Date;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt: Date;
+}
+
+export class SamlProviderListDto {
+  @ApiProperty({ type: [SamlProviderDto] })
+  items: SamlProviderDto[];
+
+  @ApiProperty({ type: 'integer' })
+  total: number;
 }

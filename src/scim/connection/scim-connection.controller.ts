@@ -6,6 +6,7 @@ import {
   ApiNoContentResponse,
   ApiOkResponse,
   ApiProperty,
+  ApiPropertyOptional,
   ApiTags,
 } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
@@ -16,12 +17,69 @@ import { PageQuery, pageOf } from '../../common/paging.js';
 import { Workspace } from '../../workspace/entities/workspace.entity.js';
 import { ScimRequestLog } from '../log/scim-request-log.service.js';
 import { SCIM_PROVIDERS, type ScimProvider } from './scim-connection.entity.js';
-import { ScimConnectionService } from './scim-connection.service.js';
+import { type ScimConnectionStatus, ScimConnectionService } from './scim-connection.service.js';
 
 export class EnableScimDto {
   @ApiProperty({ enum: SCIM_PROVIDERS })
   @IsIn(SCIM_PROVIDERS)
   provider: ScimProvider;
+}
+
+export class ScimEntraHintDto {
+  @ApiProperty({ type: 'integer' })
+  legacyRequests: number;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  lastSeenAt: Date | null;
+
+  @ApiProperty()
+  message: string;
+}
+
+export class ScimConnectionStatusDto implements ScimConnectionStatus {
+  @ApiProperty()
+  enabled: boolean;
+
+  @ApiPropertyOptional({ enum: SCIM_PROVIDERS })
+  provider?: ScimProvider;
+
+  @ApiProperty({ description: 'The SCIM base URL to give the identity provider' })
+  baseUrl: string;
+
+  @ApiPropertyOptional({ format: 'date-time' })
+  createdAt?: Date;
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'Until when the token before the last rotation still works',
+  })
+  previousTokenValidUntil?: Date | null;
+
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
+  lastRequestAt?: Date | null;
+
+  @ApiPropertyOptional({
+    type: ScimEntraHintDto,
+    nullable: true,
+    description: 'Entra sends requests without ?aadOptscim062020: add it to the tenant URL',
+  })
+  entraHint?: ScimEntraHintDto | null;
+}
+
+export class ScimTokenDto {
+  @ApiProperty({ description: 'The SCIM base URL to give the identity provider' })
+  baseUrl: string;
+
+  @ApiProperty({ description: 'The bearer token; shown in this answer only' })
+  token: string;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'After a rotation: until when the previous token still works',
+  })
+  previousTokenValidUntil?: Date;
 }
 
 @ApiTags('scim-connection')
@@ -37,7 +95,7 @@ export class ScimConnectionController {
 
   @Get()
   @RequireAccess('admin')
-  @ApiOkResponse({ description: 'Whether SCIM is enabled, for which provider, and its base URL' })
+  @ApiOkResponse({ type: ScimConnectionStatusDto })
   @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND'] })
   status(@CurrentWorkspace() workspace: Workspace) {
     return this.connections.status(workspace.id);
@@ -46,7 +104,7 @@ export class ScimConnectionController {
   /** Enables SCIM; the token is shown in this response only. */
   @Post()
   @RequireAccess('admin')
-  @ApiCreatedResponse({ description: 'Enabled; the token is in this answer only' })
+  @ApiCreatedResponse({ type: ScimTokenDto, description: 'Enabled' })
   @ApiErrors(400, { 409: ['SCIM_ALREADY_ENABLED', 'SCIM_REQUIRES_SAML_ONLY'] })
   enable(
     @CurrentWorkspace() workspace: Workspace,
@@ -59,7 +117,7 @@ export class ScimConnectionController {
   /** A new token; the previous one keeps working for SCIM_TOKEN_GRACE_SECONDS. */
   @Post('token')
   @RequireAccess('admin')
-  @ApiCreatedResponse({ description: 'The new token, in this answer only' })
+  @ApiCreatedResponse({ type: ScimTokenDto, description: 'A new token' })
   @ApiErrors({ 404: ['WORKSPACE_NOT_FOUND', 'SCIM_NOT_ENABLED'] })
   rotate(@CurrentWorkspace() workspace: Workspace, @CurrentAuditActor() actor: AuditActor) {
     return this.connections.rotateToken(workspace.id, actor);

@@ -160,7 +160,7 @@ describe('secret rotation', () => {
       expect(await samlLogin(b)).toBe(302);
     });
 
-    it('digests a new session under the new key only', async () => {
+    it('digests a new session under the new key only; step 1 instances accept it', async () => {
       const cookie = await signIn(b, ws.slug, ws.adminEmail);
       const token = sessionToken(cookie);
       const count = async (key: string) => {
@@ -174,8 +174,18 @@ describe('secret rotation', () => {
       expect(await count(KEY_A)).toBe(0);
       await b.http.get('/auth/session').set('Cookie', cookie).expect(200);
       // Why the rollout adds the new key as a previous one first: an instance that knows only
-      // the old key does not recognise it.
+      // the old key does not recognise it; one at step 1 (old key, new key as previous) does,
+      // and still makes its own sessions under the old key.
       await a.http.get('/auth/session').set('Cookie', cookie).expect(401);
+      const step1 = await instance({ SECRET_KEY: KEY_A, SECRET_KEY_PREVIOUS: KEY_B });
+      await step1.http.get('/auth/session').set('Cookie', cookie).expect(200);
+      await step1.http.get('/auth/session').set('Cookie', cookieUnderA).expect(200);
+      const madeAtStep1 = sessionToken(await signIn(step1, ws.slug, ws.adminEmail));
+      const [row] = await a.dataSource.query<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM sessions WHERE token_hash = $1`,
+        [tokenDigest(KEY_A, madeAtStep1)],
+      );
+      expect(row!.n).toBe(1);
     });
 
     it('accepts the new and the previous internal token, and nothing else', async () => {

@@ -1,11 +1,11 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCookieAuth, ApiTags } from '@nestjs/swagger';
 import { RequireAccess } from '../common/access.decorator.js';
-import { ApiErrors, ApiWorkspaceRoutes } from '../common/openapi.js';
+import { ApiErrors, ApiPageResponse, ApiWorkspaceRoutes } from '../common/openapi.js';
 import { CurrentWorkspace } from './actor.js';
 import { pageOf } from '../common/paging.js';
 import { AuditService } from './audit.service.js';
-import { ListAuditEventsQuery } from './dto/audit.dto.js';
+import { AuditEventDto, ListAuditEventsQuery } from './dto/audit.dto.js';
 import { Workspace } from './entities/workspace.entity.js';
 
 @ApiTags('audit')
@@ -19,7 +19,7 @@ export class AuditController {
   /** Who did what, newest first. */
   @Get()
   @RequireAccess('admin')
-  @ApiOkResponse({ description: 'A page of audit events, newest first' })
+  @ApiPageResponse(AuditEventDto, 'A page of audit events, newest first')
   @ApiErrors(400)
   list(@CurrentWorkspace() workspace: Workspace, @Query() query: ListAuditEventsQuery) {
     const { action, channel, targetId } = query;

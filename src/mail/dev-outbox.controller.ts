@@ -1,12 +1,12 @@
 import { Controller, Get, Inject, NotFoundException, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequireAccess } from '../common/access.decorator.js';
-import { ApiErrors } from '../common/openapi.js';
+import { ApiErrors, ApiPageResponse } from '../common/openapi.js';
 import { pageOf } from '../common/paging.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/configuration.js';
 import { MailOutboxRepository } from './mail-outbox.repository.js';
-import { ListOutboxQuery } from './outbox.dto.js';
+import { ListOutboxQuery, OutboxMailDto } from './outbox.dto.js';
 
 @ApiTags('dev')
 @ApiBearerAuth()
@@ -23,7 +23,7 @@ export class DevOutboxController {
     summary: 'Mails of the outbox, newest first (development: only when SMTP_URL is not set)',
     description: 'Answers 404 when SMTP_URL is set, so mail bodies are never exposed there.',
   })
-  @ApiOkResponse({ description: 'A page of mails, newest first' })
+  @ApiPageResponse(OutboxMailDto, 'A page of mails, newest first')
   @ApiErrors(400, 401, 403, 404, 503)
   list(@Query() query: ListOutboxQuery) {
     if (this.config.mail.smtpUrl)

@@ -11,7 +11,7 @@ import {
 } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
 import { RequireAccess } from '../../common/access.decorator.js';
-import { ApiErrors, ApiWorkspaceRoutes } from '../../common/openapi.js';
+import { ApiErrors, ApiPageResponse, ApiWorkspaceRoutes } from '../../common/openapi.js';
 import { type AuditActor, CurrentAuditActor, CurrentWorkspace } from '../../workspace/actor.js';
 import { PageQuery, pageOf } from '../../common/paging.js';
 import { Workspace } from '../../workspace/entities/workspace.entity.js';
@@ -82,6 +82,41 @@ export class ScimTokenDto {
   previousTokenValidUntil?: Date;
 }
 
+/** A SCIM request of the workspace, as the request log keeps it (secrets blanked). */
+export class ScimRequestDto {
+  @ApiProperty({ description: 'Increasing: newest first' })
+  id: string;
+
+  @ApiProperty({ example: 'PATCH' })
+  method: string;
+
+  @ApiProperty({ example: '/scim/v2/Users/2819c223' })
+  path: string;
+
+  @ApiProperty({ type: 'integer', description: 'The HTTP status answered' })
+  status: number;
+
+  @ApiProperty({ type: 'integer' })
+  durationMs: number;
+
+  @ApiProperty({ type: String, nullable: true })
+  userAgent: string | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  errorDetail: string | null;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description: 'The request body, secrets blanked',
+  })
+  requestBody: unknown;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: Date;
+}
+
 @ApiTags('scim-connection')
 @ApiBearerAuth()
 @ApiCookieAuth()
@@ -135,7 +170,7 @@ export class ScimConnectionController {
   /** The workspace's recent SCIM requests, newest first. */
   @Get('requests')
   @RequireAccess('admin')
-  @ApiOkResponse({ description: 'A page of the recent SCIM requests, newest first' })
+  @ApiPageResponse(ScimRequestDto, 'A page of the recent SCIM requests, newest first')
   @ApiErrors(400)
   requests(@CurrentWorkspace() workspace: Workspace, @Query() query: PageQuery) {
     return this.requestLog.list(workspace.id, pageOf(query));

@@ -118,11 +118,6 @@ export function ApiWorkspaceParam() {
   });
 }
 
-/** A string path parameter such as `{id}`. */
-export function ApiPathParam(name: string, description: string) {
-  return ApiParam({ name, description, schema: { type: 'string' } });
-}
-
 /** A `{items, total, limit, offset}` page of a model (see Page in paging.ts). */
 export function ApiPageResponse(
   model: Type<unknown>,

@@ -87,6 +87,16 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-return': 'off',
     },
   },
+  {
+    // Plain JavaScript that runs before anything is compiled (scripts/build-if-changed.mjs):
+    // outside the TypeScript project, so linted without type information, for Node.
+    files: ['**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { process: 'readonly' },
+    },
+  },
   ...boundaries,
   prettier,
 );

@@ -17,6 +17,14 @@ export class HealthController {
   /** The process is up. */
   @Get('live')
   @Public()
+  @ApiOkResponse({
+    description: 'Up',
+    schema: {
+      type: 'object',
+      required: ['status'],
+      properties: { status: { type: 'string', enum: ['ok'] } },
+    },
+  })
   live() {
     return { status: 'ok' };
   }
@@ -25,7 +33,19 @@ export class HealthController {
   @Get('ready')
   @Public()
   @HealthCheck()
-  @ApiOkResponse({ description: 'The database answers' })
+  @ApiOkResponse({
+    description: 'The database answers',
+    schema: {
+      type: 'object',
+      required: ['status'],
+      properties: {
+        status: { type: 'string', enum: ['ok'] },
+        info: { type: 'object', additionalProperties: true },
+        error: { type: 'object', additionalProperties: true },
+        details: { type: 'object', additionalProperties: true },
+      },
+    },
+  })
   @ApiErrors(503)
   async ready(@Res({ passthrough: true }) response: Response) {
     try {

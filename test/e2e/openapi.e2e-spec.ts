@@ -102,6 +102,16 @@ function operationsWithoutSuccess(document: Document): string[] {
     .map(({ path, method }) => `${method.toUpperCase()} ${path}`);
 }
 
+/** Success answers (but 204) that describe no body. */
+function answersWithoutBody(document: Document): string[] {
+  return operations(document).flatMap(({ path, method, operation }) =>
+    Object.entries(operation.responses ?? {})
+      .filter(([status]) => /^2\d\d$/.test(status) && status !== '204')
+      .filter(([, response]) => Object.keys(response.content ?? {}).length === 0)
+      .map(([status]) => `${method.toUpperCase()} ${path} ${status}`),
+  );
+}
+
 interface RouteLayer {
   route?: { path: unknown; methods: Record<string, boolean> };
 }
@@ -170,8 +180,9 @@ describe('OpenAPI document', () => {
     expect(members.find((p) => p.name === 'limit')?.schema?.type).toBe('integer');
   });
 
-  it('documents the success answer of every operation', () => {
+  it('documents the success answer of every operation, with its body', () => {
     expect(operationsWithoutSuccess(document)).toEqual([]);
+    expect(answersWithoutBody(document)).toEqual([]);
   });
 
   it('documents error answers with the error schema on every operation', () => {
@@ -206,6 +217,7 @@ describe('OpenAPI document', () => {
 
     get.responses = { '200': {} };
     expect(operationsWithoutErrors(broken)).toEqual(['GET /api/workspaces/{ws}/members']);
+    expect(answersWithoutBody(broken)).toEqual(['GET /api/workspaces/{ws}/members 200']);
     get.responses = {};
     expect(operationsWithoutSuccess(broken)).toEqual(['GET /api/workspaces/{ws}/members']);
 

@@ -36,6 +36,7 @@ export class SamlController {
   @ApiFoundResponse({ description: 'Redirect to the identity provider (HTTP-Redirect binding)' })
   @ApiOkResponse({
     description: 'A page posting the request to the identity provider (HTTP-POST binding)',
+    content: { 'text/html': { schema: { type: 'string' } } },
   })
   @ApiErrors(
     { 403: ['SAML_PROVIDER_DISABLED', 'SIGN_IN_METHOD_DISABLED'] },

@@ -77,6 +77,19 @@ function errorStatuses(path: string, operation: Operation): string[] {
     .map(([status]) => status);
 }
 
+/** Places where a schema says `number`: Gatehouse has no fractional numbers, all are integers. */
+function numberSchemas(value: unknown, at = '#'): string[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => numberSchemas(v, `${at}/${i}`));
+  if (!value || typeof value !== 'object') return [];
+  const here = (value as { type?: unknown }).type === 'number' ? [at] : [];
+  return [
+    ...here,
+    ...Object.entries(value).flatMap(([key, v]) =>
+      numberSchemas(v, `${at}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`),
+    ),
+  ];
+}
+
 /** Operations with no 4xx answer carrying the error schema. */
 function operationsWithoutErrors(document: Document): string[] {
   return operations(document)
@@ -174,8 +187,9 @@ describe('OpenAPI document', () => {
     expect(documentedRoutes(document).sort()).toEqual(served);
   });
 
-  it('types integer query parameters as integer', () => {
+  it('types integers as integer: query parameters, bodies and answers', () => {
     expect(numberQueryParameters(document)).toEqual([]);
+    expect(numberSchemas(document)).toEqual([]);
     const members = operationOf(document, '/api/workspaces/{ws}/members', 'get').parameters ?? [];
     expect(members.find((p) => p.name === 'limit')?.schema?.type).toBe('integer');
   });
@@ -213,6 +227,9 @@ describe('OpenAPI document', () => {
     limit!.schema = { type: 'number' };
     expect(numberQueryParameters(broken)).toEqual([
       'GET /api/workspaces/{ws}/members: query "limit" is "number"',
+    ]);
+    expect(numberSchemas(broken)).toEqual([
+      '#/paths/~1api~1workspaces~1{ws}~1members/get/parameters/0/schema',
     ]);
 
     get.responses = { '200': {} };

@@ -162,13 +162,13 @@ const ApiScimProjection = () =>
   );
 
 /** The query of a list (RFC 7644 §3.4.2). */
-const ApiScimListQuery = () =>
+const ApiScimListQuery = (filterExample: string) =>
   applyDecorators(
     ApiQuery({
       name: 'filter',
       required: false,
       type: String,
-      example: 'userName eq "ada@example.com"',
+      example: filterExample,
     }),
     ApiQuery({ name: 'startIndex', required: false, type: 'integer', minimum: 1 }),
     ApiQuery({ name: 'count', required: false, type: 'integer', minimum: 0 }),
@@ -349,7 +349,7 @@ export class ScimController {
   // ---- Users ----------------------------------------------------------------------------
 
   @Get('Users')
-  @ApiScimListQuery()
+  @ApiScimListQuery('userName eq "ada@example.com"')
   @ApiScimList()
   @ApiScimErrors(400)
   listUsers(@Req() request: ScimRequest, @Query() query: Json) {
@@ -428,7 +428,7 @@ export class ScimController {
   // ---- Groups ---------------------------------------------------------------------------
 
   @Get('Groups')
-  @ApiScimListQuery()
+  @ApiScimListQuery('displayName eq "Engineering"')
   @ApiScimList()
   @ApiScimErrors(400)
   listGroups(@Req() request: ScimRequest, @Query() query: Json) {

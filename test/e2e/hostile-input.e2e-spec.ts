@@ -65,18 +65,22 @@ describe('hostile input never produces a 500', () => {
     t = await startTestApp();
     scim = await scimWorkspace(t);
     const doc = await t.http.get('/docs/json').expect(200);
+    // The admin API's operations; SCIM (documented too) answers in its own error schema and is
+    // covered by the SCIM cases below.
     operations = Object.entries(
       doc.body.paths as Record<
         string,
         Record<string, { parameters?: { in: string; name: string }[] }>
       >,
-    ).flatMap(([path, byMethod]) =>
-      Object.entries(byMethod).map(([method, op]) => ({
-        method: method.toUpperCase() as Operation['method'],
-        path,
-        query: (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name),
-      })),
-    );
+    )
+      .filter(([path]) => !path.startsWith('/scim/v2/'))
+      .flatMap(([path, byMethod]) =>
+        Object.entries(byMethod).map(([method, op]) => ({
+          method: method.toUpperCase() as Operation['method'],
+          path,
+          query: (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name),
+        })),
+      );
   });
   afterAll(() => t.close());
 

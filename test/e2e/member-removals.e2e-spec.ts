@@ -7,6 +7,7 @@ import {
   type WorkspaceFixture,
   workspaceWithSignedInAdmin,
 } from '../support/fixtures.js';
+import { sessionCookieOf } from '../support/http.js';
 import { inviteTokenFromOutbox } from '../support/mail-fixtures.js';
 import {
   createProvider,
@@ -19,11 +20,6 @@ import { oktaUser, scimWorkspace } from '../support/scim-fixtures.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 
 type Json = Record<string, unknown>;
-
-function sessionCookieOf(res: { headers: Record<string, unknown> }): string | undefined {
-  const cookies = res.headers['set-cookie'] as string[] | undefined;
-  return cookies?.find((c) => c.startsWith('gatehouse_session='))?.split(';')[0];
-}
 
 /**
  * A member an admin removed by hand stays out of just-in-time sign-in until an admin lets them

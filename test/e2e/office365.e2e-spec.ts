@@ -9,6 +9,7 @@ import {
 } from '../../src/auth/office365/office365-identity.js';
 import { loadConfig } from '../../src/config/configuration.js';
 import { addMember, createWorkspace, verifyDomain } from '../support/fixtures.js';
+import { cookieHeader, cookiePair, expectRefusal } from '../support/http.js';
 import {
   MICROSOFT_ORIGIN,
   TEST_CLIENT_ID,
@@ -24,21 +25,6 @@ const TENANT_A = '0b6f3c1e-8a4d-4f7e-9c2b-5d1a7e3f9a01';
 const TENANT_B = 'e4d2a9b7-3c5f-4e81-a6d0-2f9b8c7e1d02';
 const FRONTEND = 'http://app.gatehouse.test';
 const FLOW_COOKIE = 'gatehouse_office365_flow';
-
-function setCookies(res: Response): string[] {
-  return (res.headers['set-cookie'] as unknown as string[] | undefined) ?? [];
-}
-
-function cookieHeader(res: Response, name: string): string | undefined {
-  return setCookies(res).find((c) => c.startsWith(`${name}=`));
-}
-
-/** `name=value` of a cookie the response set (for the next request's Cookie header). */
-function cookiePair(res: Response, name: string): string {
-  const header = cookieHeader(res, name);
-  if (!header) throw new Error(`no ${name} cookie in ${JSON.stringify(setCookies(res))}`);
-  return header.split(';')[0]!;
-}
 
 async function enableOffice365(t: TestApp, ws: string, enabled: boolean): Promise<void> {
   await t.http
@@ -138,11 +124,6 @@ async function signInOk(
   const res = await signInWithOffice365(t, op, workspace, account, options);
   expect({ status: res.status, body: res.body }).toEqual({ status: 302, body: {} });
   return res;
-}
-
-function expectRefusal(res: Response, status: number, code: string): void {
-  expect({ status: res.status, code: res.body.code }).toEqual({ status, code });
-  expect(cookieHeader(res, 'gatehouse_session')).toBeUndefined();
 }
 
 describe('Office365 sign-in (Microsoft Entra ID emulated, multi-tenant /common issuer)', () => {

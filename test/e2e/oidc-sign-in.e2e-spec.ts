@@ -1,6 +1,7 @@
 import type { Response } from 'supertest';
 import { OIDC_FETCH } from '../../src/auth/oidc/oidc-fetch.js';
 import { addMember, createWorkspace, signIn, verifyDomain } from '../support/fixtures.js';
+import { cookiePair, expectRefusal } from '../support/http.js';
 import {
   TEST_CLIENT_ID,
   TEST_CLIENT_SECRET,
@@ -14,21 +15,6 @@ const DISABLED_MESSAGE =
   'Sorry, your organization has disabled that sign in method. Please check with your administrator';
 const FLOW_COOKIE = 'gatehouse_oidc_flow';
 const FRONTEND = 'http://app.gatehouse.test';
-
-function setCookies(res: Response): string[] {
-  return (res.headers['set-cookie'] as unknown as string[] | undefined) ?? [];
-}
-
-function cookiePair(res: Response, name: string): string {
-  const header = setCookies(res).find((c) => c.startsWith(`${name}=`));
-  if (!header) throw new Error(`no ${name} cookie in ${JSON.stringify(setCookies(res))}`);
-  return header.split(';')[0]!;
-}
-
-function expectRefusal(res: Response, status: number, code: string): void {
-  expect({ status: res.status, code: res.body.code }).toEqual({ status, code });
-  expect(setCookies(res).find((c) => c.startsWith('gatehouse_session='))).toBeUndefined();
-}
 
 describe('generic OpenID Connect sign-in (a workspace`s own provider)', () => {
   let op: TestOpenIdProvider;

@@ -1,6 +1,7 @@
 import { createVerify } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
 import { addMember, createWorkspace, PASSWORD, signIn, verifyDomain } from '../support/fixtures.js';
+import { sessionCookieOf } from '../support/http.js';
 import {
   createProvider,
   encryptAssertion,
@@ -22,11 +23,6 @@ import { startTestApp, TestApp } from '../support/test-app.js';
 
 const DISABLED_MESSAGE =
   'Sorry, your organization has disabled that sign in method. Please check with your administrator';
-
-function sessionCookieOf(res: { headers: Record<string, unknown> }): string | undefined {
-  const cookies = res.headers['set-cookie'] as string[] | undefined;
-  return cookies?.find((c) => c.startsWith('gatehouse_session='))?.split(';')[0];
-}
 
 describe('SAML sign-in', () => {
   let t: TestApp;

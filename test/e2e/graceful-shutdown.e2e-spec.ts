@@ -6,6 +6,7 @@ import {
   startServerProcess,
   type RunningServer,
 } from '../support/server-process.js';
+import { waitFor } from '../support/polling.js';
 import {
   cloneTestDatabase,
   usingEmbeddedDatabase,
@@ -13,14 +14,6 @@ import {
 } from '../support/test-database.js';
 
 const auth = { authorization: `Bearer ${INTERNAL_TOKEN}`, 'content-type': 'application/json' };
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000, what = 'condition') {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /** 'connected', or the code of the error a new TCP connection to the port meets. */
 function tryConnect(port: number): Promise<string> {
@@ -85,6 +78,7 @@ describeWithServer('stopping the server (node dist/src/main.js)', () => {
       body: JSON.stringify({ sessionLifetimeSeconds: 7200 }),
     });
     await waitFor(
+      'the PATCH to wait on the row lock',
       async () => {
         const { rows } = await locker.query<{ n: string }>(
           `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`,
@@ -93,14 +87,13 @@ describeWithServer('stopping the server (node dist/src/main.js)', () => {
         return rows[0]?.n === '1';
       },
       10_000,
-      'the PATCH to wait on the row lock',
     );
 
     server.child.kill('SIGTERM');
     await waitFor(
+      'the listener to close',
       async () => (await tryConnect(server.port)) === 'ECONNREFUSED',
       5000,
-      'the listener to close',
     );
     await sleep(300);
     expect(server.child.exitCode).toBeNull();

@@ -4,10 +4,13 @@ import type { LoggerService } from '@nestjs/common';
 import { MailDeliveryService } from '../../src/mail/mail-delivery.service.js';
 import { MailOutboxService, type MailToSend } from '../../src/mail/mail-outbox.service.js';
 import { workspaceWithSignedInAdmin } from '../support/fixtures.js';
+import { waitFor } from '../support/polling.js';
 import { startSmtpServer, TestSmtpServer } from '../support/smtp-server.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 import { itWithConcurrentConnections, usingEmbeddedDatabase } from '../support/test-database.js';
 
+/** What the outbox polls wait on (delivery runs in the background). */
+const DELIVERY = 'the outbox delivery';
 const FROM = 'Gatehouse Tests <no-reply@gatehouse.test>';
 const CREDENTIALS = { user: 'gatehouse', pass: 'p@ss word:1' };
 /** Mails in these tests arrive by the nudge after commit or by retries, not by this poll. */
@@ -58,15 +61,6 @@ async function bodyTo(t: TestApp, to: string) {
   return row;
 }
 
-/** Polls the database until `done` holds (the delivery loop works in the background). */
-async function until(done: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`not done within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe('mail outbox over SMTP', () => {
   let smtp: TestSmtpServer;
   let t: TestApp;
@@ -100,7 +94,7 @@ describe('mail outbox over SMTP', () => {
       html: '<p>Accept</p>',
       user: CREDENTIALS.user,
     });
-    await until(async () => (await rowTo(t, to)).status === 'sent');
+    await waitFor(DELIVERY, async () => (await rowTo(t, to)).status === 'sent');
     expect(await rowTo(t, to)).toEqual({
       status: 'sent',
       attempts: 1,
@@ -179,7 +173,7 @@ describe('mail outbox retries', () => {
     const to = recipient();
     await enqueue(t, mailTo(to));
 
-    await until(async () => (await rowTo(t, to)).attempts >= 2);
+    await waitFor(DELIVERY, async () => (await rowTo(t, to)).attempts >= 2);
     expect(await rowTo(t, to)).toMatchObject({
       status: 'pending',
       last_error: expect.any(String),
@@ -191,7 +185,7 @@ describe('mail outbox retries', () => {
     const smtp = await smtpServer({ port });
     const mail = await smtp.waitForMail(to, 10_000);
     expect(mail).toMatchObject({ subject: `Hello ${to}`, text: `Text for ${to}` });
-    await until(async () => (await rowTo(t, to)).status === 'sent');
+    await waitFor(DELIVERY, async () => (await rowTo(t, to)).status === 'sent');
     expect((await rowTo(t, to)).last_error).toBeNull();
     expect(smtp.received).toHaveLength(1);
   });
@@ -203,7 +197,7 @@ describe('mail outbox retries', () => {
     const to = recipient();
     await enqueue(t, mailTo(to));
 
-    await until(async () => (await rowTo(t, to)).attempts >= 2);
+    await waitFor(DELIVERY, async () => (await rowTo(t, to)).attempts >= 2);
     expect(await rowTo(t, to)).toMatchObject({
       status: 'pending',
       last_error: expect.stringMatching(/451/),
@@ -212,7 +206,7 @@ describe('mail outbox retries', () => {
 
     smtp.refuseWith(null);
     await smtp.waitForMail(to, 10_000);
-    await until(async () => (await rowTo(t, to)).status === 'sent');
+    await waitFor(DELIVERY, async () => (await rowTo(t, to)).status === 'sent');
   });
 
   it('marks a mail failed after MAIL_MAX_ATTEMPTS (wrong SMTP credentials, 535), never sent', async () => {
@@ -225,7 +219,7 @@ describe('mail outbox retries', () => {
     const to = recipient();
     await enqueue(t, mailTo(to));
 
-    await until(async () => (await rowTo(t, to)).status === 'failed');
+    await waitFor(DELIVERY, async () => (await rowTo(t, to)).status === 'failed');
     expect(await rowTo(t, to)).toEqual({
       status: 'failed',
       attempts: 3,
@@ -247,7 +241,7 @@ describe('mail outbox retries', () => {
       const strict = await app({ NODE_ENV: 'production', SMTP_URL: smtp.url(), ...FAST_RETRIES });
       const to = recipient('tls');
       await enqueue(strict, mailTo(to));
-      await until(async () => (await rowTo(strict, to)).attempts >= 1);
+      await waitFor(DELIVERY, async () => (await rowTo(strict, to)).attempts >= 1);
       await strict.app.get(MailDeliveryService).deliverDue();
       expect(await rowTo(strict, to)).toMatchObject({
         status: 'pending',
@@ -282,7 +276,7 @@ describe('mail outbox retries', () => {
       const deliveries = [a, b].map((x) => x.app.get(MailDeliveryService));
       await Promise.all([...deliveries, ...deliveries].map((d) => d.deliverDue()));
 
-      await until(async () => {
+      await waitFor(DELIVERY, async () => {
         const [{ n }] = await a.dataSource.query(
           `SELECT count(*)::int AS n FROM mail_outbox WHERE status = 'sent'`,
         );
@@ -336,8 +330,10 @@ describe('mail without SMTP (development): the log and GET /api/dev/outbox', () 
       t,
       mailTo(ada, { subject: 'Second', text: 'Link: https://x.test/2', html: '<p>2</p>' }),
     );
-    await until(async () => (await rowsTo(t, ada)).every((row) => row.status === 'sent'));
-    await until(async () => (await rowTo(t, bob)).status === 'sent');
+    await waitFor(DELIVERY, async () =>
+      (await rowsTo(t, ada)).every((row) => row.status === 'sent'),
+    );
+    await waitFor(DELIVERY, async () => (await rowTo(t, bob)).status === 'sent');
 
     const logged = logger.lines.find((line) => line.includes(`To: ${bob}`));
     expect(logged).toContain('Subject: For Bob');

@@ -9,6 +9,7 @@ import {
   startHaproxy,
   type RunningHaproxy,
 } from '../support/haproxy.js';
+import { waitFor } from '../support/polling.js';
 import { idpKeys } from '../support/saml-fixtures.js';
 import { PATCH_SCHEMA, USER_SCHEMA } from '../support/scim-fixtures.js';
 import {
@@ -51,6 +52,8 @@ describe("docs/operations.md's HAProxy configuration", () => {
 const SHUTDOWN_DRAIN_MS = 5000;
 const SIGN_IN_ACCOUNTS = 3;
 const SCIM_WORKERS = 3;
+/** How long to wait for another process (or HAProxy) to get somewhere, on a loaded machine. */
+const WAIT_MS = 90_000;
 
 type InstanceName = 'a' | 'b';
 
@@ -98,15 +101,6 @@ async function call(
     };
   } catch (error) {
     return { status: 0, body: {}, servedBy: null, setCookie: [], error: String(error) };
-  }
-}
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 90_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
@@ -441,21 +435,29 @@ describeScaleOut('two instances on one database behind HAProxy', () => {
         }),
       { userName },
     ).then(({ answer, outcome }) => ({ ...outcome, userId: answer.body.id as string | undefined }));
-    await waitFor('the held SCIM POST to wait on the lock', async () => {
-      const { rows } = await db.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pg_stat_activity
+    await waitFor(
+      'the held SCIM POST to wait on the lock',
+      async () => {
+        const { rows } = await db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
           WHERE datname = $1 AND wait_event_type = 'Lock'`,
-        [database.name],
-      );
-      return rows[0]!.n === 1;
-    });
+          [database.name],
+        );
+        return rows[0]!.n === 1;
+      },
+      WAIT_MS,
+    );
     let holder: InstanceName | undefined;
-    await waitFor('HAProxy to show which instance holds it', async () => {
-      const stats = await lb.stats();
-      const busy = (['a', 'b'] as const).filter((name) => (stats.get(name)?.current ?? 0) > 0);
-      holder = busy.length === 1 ? busy[0] : undefined;
-      return holder !== undefined;
-    });
+    await waitFor(
+      'HAProxy to show which instance holds it',
+      async () => {
+        const stats = await lb.stats();
+        const busy = (['a', 'b'] as const).filter((name) => (stats.get(name)?.current ?? 0) > 0);
+        holder = busy.length === 1 ? busy[0] : undefined;
+        return holder !== undefined;
+      },
+      WAIT_MS,
+    );
     return {
       request,
       holder: holder!,
@@ -567,6 +569,7 @@ describeScaleOut('two instances on one database behind HAProxy', () => {
         run.count('scim-create', 0, stopped.name) >= 3 &&
         run.count('sign-in', 0, stopped.name) >= 2 &&
         run.count('scim-create', 0, survivor.name) >= 3,
+      WAIT_MS,
     );
 
     stopped.server.child.kill('SIGTERM');
@@ -585,6 +588,7 @@ describeScaleOut('two instances on one database behind HAProxy', () => {
     await waitFor(
       'traffic served by the other instance alone',
       () => run.count('scim-create', exitedAt) >= 5 && run.count('sign-in', exitedAt) >= 3,
+      WAIT_MS,
     );
     // A rolling restart: it joins again (once ready) while the traffic goes on.
     const restartedAt = Date.now();
@@ -595,6 +599,7 @@ describeScaleOut('two instances on one database behind HAProxy', () => {
       () =>
         run.count('scim-create', restartedAt, stopped.name) >= 3 &&
         run.count('sign-in', restartedAt, stopped.name) >= 1,
+      WAIT_MS,
     );
     const outcomes = await run.stop();
     traffic = undefined;
@@ -620,6 +625,7 @@ describeScaleOut('two instances on one database behind HAProxy', () => {
         run.count('scim-create', 0, killed.name) >= 3 &&
         run.count('sign-in', 0, killed.name) >= 2 &&
         run.count('scim-create', 0, survivor.name) >= 3,
+      WAIT_MS,
     );
 
     // Until its process is gone, the killed instance's listener can still take connections.
@@ -638,6 +644,7 @@ describeScaleOut('two instances on one database behind HAProxy', () => {
     await waitFor(
       'traffic served by the other instance alone',
       () => run.count('scim-create', downAt) >= 5 && run.count('sign-in', downAt) >= 3,
+      WAIT_MS,
     );
     const outcomes = await run.stop();
     traffic = undefined;

@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { ScimRequestLog } from '../../src/scim/log/scim-request-log.service.js';
+import { waitFor } from '../support/polling.js';
 import { scimWorkspace, type ScimWorkspace } from '../support/scim-fixtures.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 
@@ -13,14 +14,6 @@ class CapturingLogger implements LoggerService {
   error(message: unknown): void {
     this.errors.push(String(message));
   }
-}
-
-async function eventually(check: () => Promise<boolean> | boolean): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('condition not met within 5 s');
 }
 
 describe('SCIM request log writes that fail', () => {
@@ -47,7 +40,7 @@ describe('SCIM request log writes that fail', () => {
 
   it('are counted and logged with their cause, and the SCIM request still succeeds', async () => {
     await t.http.get('/scim/v2/Users').set('Authorization', ws.auth).expect(200);
-    await eventually(async () => (await rows()) === 1);
+    await waitFor('the request log row', async () => (await rows()) === 1, 5000);
     expect(log.lostWrites()).toBe(0);
 
     // PostgreSQL itself now refuses every new row of the log.
@@ -56,7 +49,7 @@ describe('SCIM request log writes that fail', () => {
     );
     try {
       await t.http.get('/scim/v2/Groups?count=1').set('Authorization', ws.auth).expect(200);
-      await eventually(() => log.lostWrites() === 1);
+      await waitFor('the lost write', () => log.lostWrites() === 1, 5000);
     } finally {
       await t.dataSource.query(`ALTER TABLE scim_requests DROP CONSTRAINT refuse_new_rows`);
     }
@@ -74,7 +67,7 @@ describe('SCIM request log writes that fail', () => {
 
     // Once PostgreSQL takes rows again, the log goes on and the count stays.
     await t.http.get('/scim/v2/Users').set('Authorization', ws.auth).expect(200);
-    await eventually(async () => (await rows()) === 2);
+    await waitFor('the request log row', async () => (await rows()) === 2, 5000);
     expect(log.lostWrites()).toBe(1);
   });
 });

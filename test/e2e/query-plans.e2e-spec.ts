@@ -13,6 +13,7 @@ import {
   memberPageQuery,
   USER_NAME_TAKEN_SQL,
 } from '../../src/workspace/repositories/membership.repository.js';
+import { insertWorkspaceRow } from '../support/fixtures.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { usingEmbeddedDatabase } from '../support/test-database.js';
 
@@ -78,14 +79,6 @@ const page = (query: Partial<ListQuery>): ListQuery => ({
   ...query,
 });
 
-async function workspace(ds: DataSource, slug: string): Promise<string> {
-  const [row] = await ds.query<{ id: string }[]>(
-    `INSERT INTO workspaces (slug, name) VALUES ($1, $1) RETURNING id`,
-    [slug],
-  );
-  return row!.id;
-}
-
 /** n members: every other one named by the IdP (userName User.<i>), the others shown by email. */
 async function seedMembers(ds: DataSource, workspaceId: string, prefix: string, n: number) {
   await ds.query(
@@ -109,7 +102,7 @@ describe('userName kept by the database', () => {
   let ws: string;
   beforeAll(async () => {
     t = await startTestApp();
-    ws = await workspace(t.dataSource, 'keys');
+    ws = await insertWorkspaceRow(t.dataSource, 'keys');
     await seedMembers(t.dataSource, ws, 'Key', 4);
   });
   afterAll(() => t.close());
@@ -189,7 +182,7 @@ describe('userName kept by the database', () => {
           WHERE u.id = memberships.user_id AND u.email = 'key-2@plans.test'`,
       ),
     ).rejects.toMatchObject({ code: '23505', constraint: 'memberships_user_name_key' });
-    const other = await workspace(t.dataSource, 'keys-other');
+    const other = await insertWorkspaceRow(t.dataSource, 'keys-other');
     await t.dataSource.query(
       `INSERT INTO memberships (workspace_id, user_id, role, status, source, scim_user_name)
        SELECT $1, id, 'member', 'active', 'scim', 'User.Key-2' FROM users WHERE email = 'key-1@plans.test'`,
@@ -211,9 +204,9 @@ describeAtScale(`query plans at ${MEMBERS.toLocaleString('en')} members`, () => 
     // Seeding 100,000 members is one long statement, slower still on a busy machine.
     t = await startTestApp({ DATABASE_STATEMENT_TIMEOUT_MS: '120000' });
     ds = t.dataSource;
-    ws = await workspace(ds, 'plans');
+    ws = await insertWorkspaceRow(ds, 'plans');
     await seedMembers(ds, ws, 'Person', MEMBERS);
-    await seedMembers(ds, await workspace(ds, 'plans-small'), 'Small', 1000);
+    await seedMembers(ds, await insertWorkspaceRow(ds, 'plans-small'), 'Small', 1000);
     await ds.query(
       `INSERT INTO groups (workspace_id, display_name, scim_managed, created_at)
        SELECT $1, 'Group ' || i, true, now() - random() * interval '365 days'

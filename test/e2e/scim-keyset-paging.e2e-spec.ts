@@ -10,6 +10,7 @@ import {
 import type { ListQuery } from '../../src/scim/protocol/list-query.js';
 import { GROUPS } from '../../src/scim/store/groups.table.js';
 import { USERS as USER_TABLE } from '../../src/scim/store/users.table.js';
+import { insertWorkspaceRow } from '../support/fixtures.js';
 import { scimWorkspace } from '../support/scim-fixtures.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -34,14 +35,6 @@ const page = (query: Partial<ListQuery>): ListQuery => ({
 
 let seq = 0;
 
-async function workspace(ds: DataSource): Promise<string> {
-  const [row] = await ds.query<{ id: string }[]>(
-    `INSERT INTO workspaces (slug, name) VALUES ($1, $1) RETURNING id`,
-    [`keyset-${process.pid}-${++seq}`],
-  );
-  return row!.id;
-}
-
 /** n members, created in bursts that share a created_at (so the order's tie-breaker matters). */
 async function seedMembers(ds: DataSource, workspaceId: string, n: number): Promise<void> {
   await ds.query(
@@ -64,7 +57,7 @@ describe('SCIM list paging: seek under startIndex', () => {
   beforeAll(async () => {
     t = await startTestApp();
     ds = t.dataSource;
-    ws = await workspace(ds);
+    ws = await insertWorkspaceRow(ds);
     await seedMembers(ds, ws, MEMBERS);
     await ds.query(
       `INSERT INTO groups (workspace_id, display_name, created_at)
@@ -153,7 +146,7 @@ describe('SCIM list paging: seek under startIndex', () => {
   }
 
   it('continues after the last row served when rows before it are inserted or deleted', async () => {
-    const own = await workspace(ds);
+    const own = await insertWorkspaceRow(ds);
     await seedMembers(ds, own, 150);
     const all = await memberIds(own);
     const cursors = new PageCursors();
@@ -183,8 +176,8 @@ describe('SCIM list paging: seek under startIndex', () => {
   });
 
   it('keeps lists apart: another workspace, filter, order or count starts by OFFSET', async () => {
-    const own = await workspace(ds);
-    const other = await workspace(ds);
+    const own = await insertWorkspaceRow(ds);
+    const other = await insertWorkspaceRow(ds);
     await seedMembers(ds, own, 250);
     await seedMembers(ds, other, 250);
     const cursors = new PageCursors();

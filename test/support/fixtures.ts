@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { DataSource } from 'typeorm';
 import type { TestApp } from './test-app.js';
 
 export const PASSWORD = 'correct horse battery staple';
@@ -14,6 +15,18 @@ export interface WorkspaceFixture {
 
 export function uniqueSlug(prefix = 'ws'): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Inserts a bare workspace row straight into the database (no admin): for tests that seed the
+ * tables in bulk. Returns its id.
+ */
+export async function insertWorkspaceRow(ds: DataSource, slug = uniqueSlug()): Promise<string> {
+  const [row] = await ds.query<{ id: string }[]>(
+    `INSERT INTO workspaces (slug, name) VALUES ($1, $1) RETURNING id`,
+    [slug],
+  );
+  return row!.id;
 }
 
 /** Creates a workspace (internal token) with a first admin who has a password. */

@@ -72,7 +72,15 @@ export class CreateWorkspaceDto {
   firstAdmin?: PersonInput;
 }
 
-/** One optional boolean per method of SIGN_IN_METHOD_TABLE (validation and OpenAPI). */
+/**
+ * One optional boolean per method of SIGN_IN_METHOD_TABLE (validation and OpenAPI), decorated
+ * below from the table. Its fields are declared by the interface of the same name, so that a
+ * property typed SignInMethodsDto names this class in its metadata (`design:type`): the
+ * validation pipe reads it to refuse an array where one object is expected.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- fields come from the table
+export interface SignInMethodsDto extends Partial<SignInMethods> {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface
 export class SignInMethodsDto {}
 for (const method of SIGN_IN_METHODS) {
   const decorate = [
@@ -91,7 +99,7 @@ export class UpdateSettingsDto {
   @Optional()
   @ValidateNested()
   @Type(() => SignInMethodsDto)
-  signInMethods?: Partial<SignInMethods>;
+  signInMethods?: SignInMethodsDto;
 
   @ApiPropertyOptional({
     type: 'integer',

@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { GroupMemberRepository } from '../../../src/workspace/repositories/group-member.repository.js';
 import { MissingWorkspaceError } from '../../../src/workspace/repositories/repository-support.js';
 import { createWorkspace } from '../../support/fixtures.js';
+import { recordingManager } from '../../support/recorded-manager.js';
 import { startTestApp, type TestApp } from '../../support/test-app.js';
 
 /**
@@ -24,16 +25,7 @@ describe('GroupMemberRepository', () => {
   beforeAll(async () => {
     t = await startTestApp();
     repository = t.app.get(GroupMemberRepository);
-    const manager = t.dataSource.manager;
-    db = new Proxy(manager, {
-      get(target, property, receiver) {
-        if (property !== 'query') return Reflect.get(target, property, receiver) as unknown;
-        return (sql: string, values?: unknown[]) => {
-          statements.push(sql);
-          return target.query(sql, values);
-        };
-      },
-    });
+    db = recordingManager(t.dataSource.manager, statements);
     ws = await createWorkspace(t);
     other = await createWorkspace(t);
   }, 120_000);

@@ -6,6 +6,7 @@ import {
 } from '../../../src/workspace/repositories/membership.repository.js';
 import { MissingWorkspaceError } from '../../../src/workspace/repositories/repository-support.js';
 import { createWorkspace } from '../../support/fixtures.js';
+import { recordingManager } from '../../support/recorded-manager.js';
 import { startTestApp, type TestApp } from '../../support/test-app.js';
 
 /**
@@ -26,16 +27,7 @@ describe('MembershipRepository', () => {
   beforeAll(async () => {
     t = await startTestApp();
     repository = t.app.get(MembershipRepository);
-    const manager = t.dataSource.manager;
-    db = new Proxy(manager, {
-      get(target, property, receiver) {
-        if (property !== 'query') return Reflect.get(target, property, receiver) as unknown;
-        return (sql: string, values?: unknown[]) => {
-          statements.push(sql);
-          return target.query(sql, values);
-        };
-      },
-    });
+    db = recordingManager(t.dataSource.manager, statements);
     ws = await createWorkspace(t);
     other = await createWorkspace(t);
   }, 120_000);

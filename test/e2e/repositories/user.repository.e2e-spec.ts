@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { MissingWorkspaceError } from '../../../src/workspace/repositories/repository-support.js';
 import { UserRepository } from '../../../src/workspace/repositories/user.repository.js';
 import { createWorkspace, verifyDomain } from '../../support/fixtures.js';
+import { recordingManager } from '../../support/recorded-manager.js';
 import { startTestApp, type TestApp } from '../../support/test-app.js';
 
 /**
@@ -25,16 +26,7 @@ describe('UserRepository', () => {
   beforeAll(async () => {
     t = await startTestApp();
     repository = t.app.get(UserRepository);
-    const manager = t.dataSource.manager;
-    db = new Proxy(manager, {
-      get(target, property, receiver) {
-        if (property !== 'query') return Reflect.get(target, property, receiver) as unknown;
-        return (sql: string, values?: unknown[]) => {
-          statements.push(sql);
-          return target.query(sql, values);
-        };
-      },
-    });
+    db = recordingManager(t.dataSource.manager, statements);
     ws = await createWorkspace(t);
     other = await createWorkspace(t);
   }, 120_000);

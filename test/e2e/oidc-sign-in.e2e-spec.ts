@@ -410,6 +410,29 @@ describe('generic OpenID Connect sign-in (a workspace`s own provider)', () => {
       await callback(flow).expect(302);
     });
 
+    it('signs nobody into another workspace: a flow started for workspace A stays in A', async () => {
+      const a = await oidcWorkspace();
+      const b = await oidcWorkspace();
+      const email = `bob-${b.slug}@oidc.example`;
+      await addMember(t, b.slug, email);
+      const bob = op.account({ email, email_verified: true });
+      // Bob is B's member only: authenticated through A's flow, A refuses him...
+      expectRefusal(await signInWithOidc(a.slug, bob), 403, 'NOT_A_MEMBER');
+      // ...and B's flow cookie cannot carry A's answer into B.
+      const intoA = await throughProvider(a.slug, bob);
+      const intoB = await throughProvider(b.slug, bob);
+      expectRefusal(
+        await callback({ callbackPath: intoA.callbackPath, flowCookie: intoB.flowCookie }),
+        400,
+        'OIDC_STATE_MISMATCH',
+      );
+      const sessions: unknown[] = await t.dataSource.query(
+        `SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = $1`,
+        [email],
+      );
+      expect(sessions).toEqual([]);
+    });
+
     it('refuses an answer meant for another sign-in attempt (state mismatch)', async () => {
       const ws = await oidcWorkspace();
       await addMember(t, ws.slug, 'csrf@oidc.example');
